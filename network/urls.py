@@ -1,0 +1,29 @@
+"""The project's URLs; each area lives in its app (see ../shared/CONTRACT.md, "Web")."""
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from network import views
+
+api_v1 = [
+    path("", include("network.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("home/", views.HomeView.as_view(), name="home"),
+    path("switch/", views.SwitchView.as_view(), name="switch"),
+    path("console/", views.ConsoleHomeView.as_view(), name="console-home"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include(api_v1)),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
