@@ -177,3 +177,27 @@ class AuditEvent(NetworkOwned):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type}:{self.object_id}"
+
+
+class Invitation(NetworkOwned):
+    """An invitation by email to a role: staff, a merchant's member or an affiliate's member."""
+
+    kind = models.CharField(max_length=16, choices=ApiKey.ActorKind.choices)
+    # The merchant or affiliate id for member invitations; null for staff.
+    target_id = models.BigIntegerField(null=True, blank=True)
+    role = models.CharField(max_length=16)
+    email = models.EmailField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.kind}:{self.role}"

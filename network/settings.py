@@ -12,6 +12,7 @@ from network.env import env_bool, env_int, env_list, env_str, env_url
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+(VAR_DIR / "static").mkdir(exist_ok=True)
 
 TESTING = "pytest" in sys.modules
 _INSECURE_SECRET = "dev-insecure-secret-key-change-me"

@@ -10,6 +10,10 @@ from network import views
 
 api_v1 = [
     path("", include("network.api.urls")),
+    path("", include("merchants.api.urls")),
+    path("", include("affiliates.api.urls")),
+    path("", include("payouts.api.urls")),
+    path("", include("tracking.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -23,6 +27,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
+    path("", include("merchants.urls")),
+    path("", include("affiliates.urls")),
+    path("", include("payouts.urls")),
+    path("", include("tracking.urls")),
 ]
 
 if settings.DEBUG:
