@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "network",
+    "webhooks",
     "merchants",
     "affiliates",
     "payouts",

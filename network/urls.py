@@ -10,6 +10,7 @@ from network import views
 
 api_v1 = [
     path("", include("network.api.urls")),
+    path("", include("webhooks.api.urls")),
     path("", include("merchants.api.urls")),
     path("", include("affiliates.api.urls")),
     path("", include("payouts.api.urls")),
@@ -27,6 +28,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
+    path("", include("webhooks.urls")),
     path("", include("merchants.urls")),
     path("", include("affiliates.urls")),
     path("", include("payouts.urls")),

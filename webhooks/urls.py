@@ -1,0 +1,3 @@
+"""Pages of the webhooks app."""
+
+urlpatterns: list = []
