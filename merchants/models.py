@@ -114,6 +114,9 @@ class Program(NetworkOwned):
     min_seconds_to_convert = models.PositiveIntegerField(default=10)
     duplicate_click_window_seconds = models.PositiveIntegerField(default=30)
     terms_version = models.PositiveIntegerField(default=1)
+    # Bumped by every program-changing service: the click path keys its link cache on it, so a change
+    # (pause, new allowed domains, new landing URL) is seen by the next click without explicit deletes.
+    cache_version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -177,3 +180,76 @@ class ProgramTerms(NetworkOwned):
 
     def __str__(self) -> str:
         return f"{self.program_id} v{self.version}"
+
+
+class ProgramEvent(NetworkOwned):
+    """One change of a program's status (who, when, from, to, why); append-only."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=8, choices=Program.Status.choices)
+    to_status = models.CharField(max_length=8, choices=Program.Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.program_id}: {self.from_status} → {self.to_status}"
+
+
+class ProgramAffiliateRate(NetworkOwned):
+    """A private rate for one affiliate and one action of a program; beats tiers and the program's rule."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="affiliate_rates")
+    # A string reference: it creates no Python import of the affiliates app (which sits above this one).
+    affiliate = models.ForeignKey("affiliates.Affiliate", on_delete=models.CASCADE, related_name="private_rates")
+    action = models.SlugField(max_length=32, default="sale")
+    type = models.CharField(max_length=8, choices=CommissionRule.Type.choices)
+    rate = models.DecimalField(max_digits=7, decimal_places=4, null=True, blank=True,
+                               validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))])
+    amount_minor = models.BigIntegerField(null=True, blank=True, validators=[MinValueValidator(0)])
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["program", "affiliate", "action"],
+                                               name="program_affiliate_rate_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.program_id}:{self.affiliate_id}:{self.action}"
+
+
+def creative_upload_to(instance: Creative, filename: str) -> str:
+    """Creatives live under the network and program so a tenant's files are easy to find and remove."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"creatives/{instance.network_id}/{instance.program_id}/{secrets.token_hex(8)}.{extension}"
+
+
+class Creative(NetworkOwned):
+    """A banner or a text link a merchant offers affiliates; the portal applies each affiliate's link."""
+
+    class Kind(models.TextChoices):
+        BANNER = "banner", _("Banner")
+        TEXT = "text", _("Text link")
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="creatives")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    name = models.CharField(max_length=120)
+    image = models.ImageField(upload_to=creative_upload_to, blank=True, width_field="width", height_field="height")
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    text = models.CharField(max_length=500, blank=True)
+    alt_text = models.CharField(max_length=200, blank=True)
+    # A deep link on the program's allowed domains; blank means the program's landing URL.
+    destination_url = models.URLField(max_length=2000, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["program_id", "-created_at", "-pk"]
+        indexes = [models.Index(fields=["network", "program", "is_active"])]
+
+    def __str__(self) -> str:
+        return self.name
