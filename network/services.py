@@ -137,7 +137,7 @@ def revoke_api_key(*, network: Network, api_key_id: int, actor: AbstractBaseUser
 
 NETWORK_SETTING_FIELDS = ("name", "default_currency", "time_zone", "fee_type", "fee_rate", "fee_flat_minor",
                           "payout_schedule", "payout_day", "payout_net_days", "payout_minimum_minor",
-                          "require_payout_maker_checker", "require_staff_2fa", "brand_name", "brand_colour")
+                          "require_payout_maker_checker", "require_staff_2fa", "brand_name", "brand_colour", "logo")
 
 
 @transaction.atomic
@@ -152,5 +152,137 @@ def update_network_settings(*, network: Network, actor: AbstractBaseUser | None,
     locked.full_clean()
     locked.save(update_fields=list(changes) or None)
     record_audit(network=locked, actor=actor, action="network.settings_changed", obj=locked,
-                 data={k: str(v) for k, v in changes.items()})
+                 data={k: (v.name if k == "logo" and v else str(v)) for k, v in changes.items()})
     return locked
+
+
+# Capabilities an API key can be limited to ("<capability>:read" or "<capability>:write"); the API views
+# name theirs in `required_scope`. "read" and "write" alone cover every capability.
+API_KEY_CAPABILITIES = ("network", "staff", "api_keys", "merchants", "affiliates", "programs", "enrollments",
+                        "links", "conversions", "balances", "payouts", "payout_profile", "reports", "webhooks")
+
+
+def validate_scopes(scopes: list[str]) -> list[str]:
+    """Refuse scopes that are not "*", "read", "write" or "<capability>:read|write"; return them sorted."""
+    import re
+
+    unknown = sorted(s for s in set(scopes)
+                     if s not in ("*", "read", "write") and not re.fullmatch(r"[a-z_]+:(read|write)", str(s)))
+    if unknown:
+        raise ValidationError({"scopes": [f"Unknown scope: {', '.join(map(str, unknown))}."]})
+    return sorted(set(scopes))
+
+
+def _staff_email_taken(network: Network, email: str) -> bool:
+    return Membership.objects.for_network(network).filter(user__email__iexact=email).exists()
+
+
+def send_invitation_email(*, network_id: int, email: str, accept_url: str, role: str) -> None:
+    """Mail the acceptance link (called after the invitation is committed)."""
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+
+    network = Network.objects.get(pk=network_id)
+    context = {"network": network, "accept_url": accept_url, "role": role}
+    subject = render_to_string("account/email/staff_invitation_subject.txt", context).strip()
+    body = render_to_string("account/email/staff_invitation_message.txt", context)
+    send_mail(subject, body, None, [email])
+
+
+@transaction.atomic
+def invite_staff(*, network: Network, email: str, role: str, invited_by: AbstractBaseUser | None,
+                 base_url: str) -> Any:
+    """Invite someone by email to a staff role; the link (base_url + /invitations/<token>/) is mailed after commit."""
+    from network import invitations
+
+    email = (email or "").strip().lower()
+    if email and _staff_email_taken(network, email):
+        raise ValidationError({"email": ["This person is already on the staff."]})
+    invitation, token = invitations.create_invitation(network=network, email=email, kind=ApiKey.ActorKind.STAFF,
+                                                      role=role, invited_by=invited_by)
+    accept_url = f"{base_url.rstrip('/')}/invitations/{token}/"
+    record_audit(network=network, actor=invited_by, action="staff.invited", obj=invitation,
+                 data={"email": email, "role": role})
+    transaction.on_commit(lambda: send_invitation_email(network_id=network.pk, email=email, accept_url=accept_url,
+                                                        role=role))
+    return invitation
+
+
+def _lock_owners(network: Network) -> list[int]:
+    # Locking every owner row serialises concurrent demotions/removals, so two owners cannot remove each other.
+    return list(Membership.objects.for_network(network).select_for_update()
+                .filter(role=Membership.Role.OWNER).values_list("pk", flat=True))
+
+
+@transaction.atomic
+def change_staff_role(*, network: Network, membership_id: int, role: str, actor: AbstractBaseUser | None
+                      ) -> Membership:
+    """Change a staff member's role; the last owner cannot be demoted."""
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": [f"{role!r} is not a staff role."]})
+    owners = _lock_owners(network)
+    membership = Membership.objects.for_network(network).select_for_update().get(pk=membership_id)
+    if membership.role == Membership.Role.OWNER and role != Membership.Role.OWNER and owners == [membership.pk]:
+        raise ValidationError({"role": ["The network needs at least one owner."]})
+    old_role = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    record_audit(network=network, actor=actor, action="staff.role_changed", obj=membership,
+                 data={"email": membership.user.email, "from": old_role, "to": role})
+    return membership
+
+
+@transaction.atomic
+def remove_staff_member(*, network: Network, membership_id: int, actor: AbstractBaseUser | None) -> None:
+    """Remove someone from the staff (their staff API keys stop working); the last owner stays."""
+    owners = _lock_owners(network)
+    membership = Membership.objects.for_network(network).select_for_update().get(pk=membership_id)
+    if owners == [membership.pk]:
+        raise ValidationError({"membership": ["The network needs at least one owner."]})
+    record_audit(network=network, actor=actor, action="staff.removed", obj=membership,
+                 data={"email": membership.user.email, "role": membership.role})
+    ApiKey.objects.for_network(network).filter(user_id=membership.user_id, actor_kind=ApiKey.ActorKind.STAFF,
+                                               revoked_at__isnull=True).update(revoked_at=timezone.now())
+    membership.delete()
+
+
+HOST_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+
+
+def normalise_host(host: str) -> str:
+    """A lower-case host name without port or trailing dot; refuse anything that is not a host name."""
+    import re
+
+    from django.conf import settings
+
+    host = (host or "").strip().lower().rstrip(".")
+    if not re.fullmatch(rf"{HOST_LABEL}(\.{HOST_LABEL})+", host) or len(host) > 253 or host[-1].isdigit():
+        raise ValidationError({"host": ["Enter a host name such as partners.example.com (no scheme, path or port)."]})
+    base = settings.BASE_DOMAIN.lower()
+    if host == base or host.endswith(f".{base}"):
+        # Subdomains of the base domain already resolve by slug; registering one could shadow another network.
+        raise ValidationError({"host": [f"Host names under {base} are assigned by slug; use your own domain."]})
+    return host
+
+
+@transaction.atomic
+def add_domain(*, network: Network, host: str, actor: AbstractBaseUser | None) -> Domain:
+    """Register a custom host name for the network; a host belongs to one network only."""
+    host = normalise_host(host)
+    if Domain.objects.filter(host=host).exists():
+        raise ValidationError({"host": ["This host name is already registered."]})
+    try:
+        with transaction.atomic():
+            domain = Domain.objects.create(network=network, host=host)
+    except IntegrityError:
+        raise ValidationError({"host": ["This host name is already registered."]}) from None
+    record_audit(network=network, actor=actor, action="domain.added", obj=domain, data={"host": host})
+    return domain
+
+
+@transaction.atomic
+def remove_domain(*, network: Network, domain_id: int, actor: AbstractBaseUser | None) -> None:
+    """Remove one of the network's custom host names."""
+    domain = Domain.objects.for_network(network).get(pk=domain_id)
+    record_audit(network=network, actor=actor, action="domain.removed", obj=domain, data={"host": domain.host})
+    domain.delete()

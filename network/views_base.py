@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.views import View
 
 from network import actors, tenancy
@@ -58,7 +59,8 @@ class AreaView(LoginRequiredMixin, View):
         self.network, self.actor = network, actor
         request.network, request.actor = network, actor  # type: ignore[attr-defined]
         if actor.is_staff and network.require_staff_2fa and not user_has_mfa(request.user):
-            return HttpResponseRedirect("/accounts/2fa/totp/activate")
+            # The network requires a second factor for staff: set one up first (allauth's TOTP activation).
+            return HttpResponseRedirect(reverse("mfa_activate_totp"))
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet:

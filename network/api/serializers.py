@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from network.models import ApiKey, Network
+from network.models import ApiKey, Invitation, Membership, Network
 
 
 class MeSerializer(serializers.Serializer):
@@ -62,4 +62,25 @@ class ApiKeySerializer(serializers.ModelSerializer):
         model = ApiKey
         fields = ["id", "name", "prefix", "actor_kind", "actor_id", "scopes", "created_at", "last_used_at",
                   "revoked_at"]
+        read_only_fields = fields
+
+
+class StaffMemberSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(source="user.email", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "email", "role", "created_at"]
+        read_only_fields = fields
+
+
+class StaffInviteSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=Membership.Role.choices)
+
+
+class StaffInvitationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Invitation
+        fields = ["id", "email", "role", "created_at", "expires_at"]
         read_only_fields = fields

@@ -7,6 +7,7 @@ from network.api import views
 
 router = SimpleRouter(trailing_slash=True)
 router.register("api-keys", views.ApiKeyViewSet, basename="api-key")
+router.register("staff", views.StaffViewSet, basename="staff")
 
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="api-me"),

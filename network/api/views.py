@@ -13,7 +13,7 @@ from network import actors, money, services
 from network.actors import STAFF
 from network.api import serializers
 from network.api.base import NetworkScopedAPIView, NetworkScopedViewSet
-from network.models import ApiKey, Network
+from network.models import ApiKey, Membership, Network
 
 
 class MeView(NetworkScopedAPIView):
@@ -128,3 +128,25 @@ class ApiKeyViewSet(NetworkScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
     def revoke(self, request: Request, pk: str) -> Response:
         api_key = services.revoke_api_key(network=self.network, api_key_id=self.get_object().pk, actor=request.user)
         return Response(self.get_serializer(api_key).data)
+
+
+class StaffViewSet(NetworkScopedViewSet, mixins.ListModelMixin):
+    """The network's staff (owners and admins): list members, invite someone by email."""
+
+    queryset = Membership.objects.select_related("user").order_by("user__email", "pk")
+    serializer_class = serializers.StaffMemberSerializer
+    allowed_actor_kinds = frozenset({STAFF})
+    required_scope = "staff"
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self.require_network_manager()
+
+    @extend_schema(request=serializers.StaffInviteSerializer, responses={201: serializers.StaffInvitationSerializer})
+    def create(self, request: Request) -> Response:
+        incoming = serializers.StaffInviteSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        invitation = services.invite_staff(network=self.network, email=incoming.validated_data["email"],
+                                           role=incoming.validated_data["role"], invited_by=request.user,
+                                           base_url=request.build_absolute_uri("/"))
+        return Response(serializers.StaffInvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)

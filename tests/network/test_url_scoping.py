@@ -16,7 +16,8 @@ PUBLIC_PREFIXES = (
     "c/", "t/", "integrations/",  # tracking doors: link code, program token or signature, not a session
     "static/", "media/",
 )
-PUBLIC_EXACT = {"", "home/", "switch/", "join/", "invitations/<str:token>/"}
+# keys/ only redirects to the API-key page of the user's area (those pages are scoped), like home/.
+PUBLIC_EXACT = {"", "home/", "switch/", "join/", "invitations/<str:token>/", "keys/"}
 
 
 def walk(patterns: list, prefix: str = "") -> Iterator[tuple[str, object]]:
