@@ -456,14 +456,14 @@ def update_program(*, network: Network, program_id: int, actor: AbstractBaseUser
                 "promotion_methods": current.promotion_methods, "ppc_brand_bidding": current.ppc_brand_bidding,
                 "coupon_sites": current.coupon_sites, "text": current.text}):
             cleaned_terms = None  # the same terms again: no new version for affiliates to accept
-    program.save(update_fields=[*changes, "allowed_domains", "landing_url", "updated_at"]
-                 if changes else ["updated_at"])
+    if changes:
+        program.save(update_fields=[*changes, "allowed_domains", "landing_url", "updated_at"])
     if cleaned_rules is not None:
         _replace_rules(program, cleaned_rules)
     if cleaned_terms is not None:
-        _publish(program, cleaned_terms)
-    _bump_cache_version(program)
+        _publish(program, cleaned_terms)  # bumps the cache version itself
     if changes or cleaned_rules is not None:
+        _bump_cache_version(program)
         network_services.record_audit(network=network, actor=actor, action="program.updated", obj=program,
                                       data={"fields": sorted(changes), "rules": cleaned_rules is not None})
     if status is not None and status != program.status:
