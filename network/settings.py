@@ -203,6 +203,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["network.api.throttling.ApiKeyRateThrottle"],  # API_RATE_LIMIT_PER_MINUTE
     "DEFAULT_PAGINATION_CLASS": "network.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [

@@ -14,3 +14,35 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
         definition = build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Bearer")
         definition["description"] = "An API key from `POST /api/v1/api-keys/` or `manage.py bootstrap_network`."
         return definition
+
+
+def model_choice_enum_names() -> dict[str, list[tuple[str, str]]]:
+    """One OpenAPI enum name per distinct model choice set, e.g. "AffiliateKindEnum" and "CreativeKindEnum".
+
+    drf-spectacular names an enum after its field, so two `kind` fields with different choices
+    collide ("Kind2e2Enum") and one choice set under two field names gets two names. Naming every
+    model's choice set after its model and field keeps the schema stable as apps add endpoints.
+    """
+    from django.apps import apps
+
+    names: dict[str, list[tuple[str, str]]] = {}
+    seen: set[tuple[tuple[str, str], ...]] = set()
+    for model in sorted(apps.get_models(), key=lambda m: (m._meta.app_label, m.__name__)):
+        for field in model._meta.get_fields():
+            choices = getattr(field, "choices", None)
+            if not choices or getattr(field, "auto_created", False):
+                continue
+            normalized = tuple((str(value), str(label)) for value, label in choices if value not in ("", None))
+            if not normalized or normalized in seen:
+                continue
+            seen.add(normalized)
+            camel = "".join(part.title() for part in field.name.split("_"))
+            names[f"{model.__name__}{camel}Enum"] = list(choices)
+    return names
+
+
+def register_enum_names(spectacular_settings: dict) -> None:
+    """Add the model enum names to SPECTACULAR_SETTINGS (names set there explicitly win)."""
+    overrides = spectacular_settings.setdefault("ENUM_NAME_OVERRIDES", {})
+    for name, choices in model_choice_enum_names().items():
+        overrides.setdefault(name, choices)
