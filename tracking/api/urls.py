@@ -1,5 +1,10 @@
 """API routes of the tracking app, mounted under /api/v1/."""
 
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from tracking.api import views
+
+router = SimpleRouter(trailing_slash=True)
+router.register("conversions", views.ConversionViewSet, basename="conversion")
+
+urlpatterns = router.urls
