@@ -132,9 +132,12 @@ def sign_up_affiliate(*, network: Network, user: AbstractBaseUser, name: str, ki
 
 @transaction.atomic
 def change_affiliate_status(*, network: Network, affiliate_id: int, to_status: str,
-                            actor: AbstractBaseUser | None, reason: str = "") -> Affiliate:
+                            actor: AbstractBaseUser | None, reason: str = "",
+                            from_status: str | None = None) -> Affiliate:
     """Approve a pending affiliate, suspend or reinstate one; forbidden moves are refused and change nothing."""
     affiliate = Affiliate.objects.for_network(network).select_for_update().get(pk=affiliate_id)
+    if from_status is not None and affiliate.status != from_status:
+        raise ValidationError({"status": [f"The affiliate is {affiliate.status}, not {from_status}."]})
     if to_status not in Affiliate.ALLOWED_TRANSITIONS.get(affiliate.status, frozenset()):
         raise ValidationError({"status": [f"An affiliate cannot go from {affiliate.status} to {to_status}."]})
     previous = affiliate.status

@@ -54,18 +54,19 @@ class AffiliateViewSet(NetworkScopedViewSet, mixins.ListModelMixin, mixins.Retri
         body["owner_invited"] = invitation is not None
         return Response(body, status=status.HTTP_201_CREATED)
 
-    def _move(self, request: Request, to_status: str) -> Response:
+    def _move(self, request: Request, to_status: str, from_status: str | None = None) -> Response:
         incoming = serializers.ReasonSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         affiliate = services.change_affiliate_status(network=self.network, affiliate_id=self.get_object().pk,
                                                      to_status=to_status, actor=request.user,
-                                                     reason=incoming.validated_data["reason"])
+                                                     reason=incoming.validated_data["reason"],
+                                                     from_status=from_status)
         return Response(self.get_serializer(affiliate).data)
 
     @extend_schema(request=serializers.ReasonSerializer, responses=serializers.AffiliateSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str) -> Response:
-        return self._move(request, Affiliate.Status.ACTIVE)
+        return self._move(request, Affiliate.Status.ACTIVE, from_status=Affiliate.Status.PENDING)
 
     @extend_schema(request=serializers.ReasonSerializer, responses=serializers.AffiliateSerializer)
     @action(detail=True, methods=["post"])
@@ -75,7 +76,7 @@ class AffiliateViewSet(NetworkScopedViewSet, mixins.ListModelMixin, mixins.Retri
     @extend_schema(request=serializers.ReasonSerializer, responses=serializers.AffiliateSerializer)
     @action(detail=True, methods=["post"])
     def reinstate(self, request: Request, pk: str) -> Response:
-        return self._move(request, Affiliate.Status.ACTIVE)
+        return self._move(request, Affiliate.Status.ACTIVE, from_status=Affiliate.Status.SUSPENDED)
 
 
 class MarketplaceView(NetworkScopedAPIView):
