@@ -221,7 +221,8 @@ def _sepa_text(value: str, limit: int) -> str:
     import unicodedata
 
     ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
-    return "".join(char if char in _SEPA_ALLOWED else " " for char in ascii_text)[:limit].strip()
+    cleaned = "".join(char if char in _SEPA_ALLOWED else " " for char in ascii_text)
+    return " ".join(cleaned.split())[:limit].strip()
 
 
 def render_sepa_xml(
