@@ -462,8 +462,10 @@ class MerchantCouponsView(MerchantChoicesMixin, MerchantView, TemplateView):
         form = self.form(request.POST)
         if form.is_valid():
             try:
+                data = form.cleaned_data
                 services.create_coupon(network=self.network, merchant_id=self.actor.merchant_id,
-                                       actor=request.user, **form.cleaned_data)
+                                       program_id=data["program"], affiliate_id=data["affiliate"],
+                                       code=data["code"], actor=request.user)
             except ValidationError as error:
                 apply_errors(form, error)
             else:
@@ -496,8 +498,10 @@ class MerchantProgramInvitationsView(MerchantChoicesMixin, MerchantView, Templat
         form = self.form(request.POST)
         if form.is_valid():
             try:
+                data = form.cleaned_data
                 services.invite_affiliate_to_program(network=self.network, merchant_id=self.actor.merchant_id,
-                                                     actor=request.user, **form.cleaned_data)
+                                                     program_id=data["program"], affiliate_id=data["affiliate"],
+                                                     actor=request.user)
             except ValidationError as error:
                 apply_errors(form, error)
             else:
