@@ -4,7 +4,14 @@ import factory
 
 from tests.factories import NetworkFactory
 from webhooks import signing
-from webhooks.models import AffiliatePostback, EventType, OutboxEvent, OwnerKind, WebhookDelivery, WebhookEndpoint
+from webhooks.models import (
+    AffiliatePostback,
+    EventType,
+    OutboxEvent,
+    OwnerKind,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 
 class WebhookEndpointFactory(factory.django.DjangoModelFactory):
