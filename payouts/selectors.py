@@ -237,3 +237,22 @@ def period_activity(*, network: Network, start: datetime, end: datetime,
                        "transactions": row["transactions"], "total_minor": row["cost"], "fee_minor": fee,
                        "commission_minor": row["cost"] - fee})
     return sorted(result, key=lambda r: (r["merchant_id"], r["currency"], r["program_id"] or 0, r["kind"]))
+
+
+def merchant_cost_summary(*, network: Network, merchant_id: int, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Per currency over the last 30 days: approvals, commission, fee and the average cost per conversion."""
+    now = now or timezone.now()
+    rows = period_activity(network=network, start=now - timedelta(days=FUNDING_LOOKBACK_DAYS), end=now,
+                           merchant_id=merchant_id)
+    by_currency: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row["kind"] != TxnKind.APPROVAL:
+            continue
+        found = by_currency.setdefault(row["currency"], {"currency": row["currency"], "approvals": 0,
+                                                         "commission_minor": 0, "fee_minor": 0, "total_minor": 0})
+        for field in ("commission_minor", "fee_minor", "total_minor"):
+            found[field] += row[field]
+        found["approvals"] += row["transactions"]
+    for found in by_currency.values():
+        found["average_cost_minor"] = found["total_minor"] // found["approvals"] if found["approvals"] else 0
+    return [by_currency[currency] for currency in sorted(by_currency)]
