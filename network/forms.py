@@ -126,11 +126,14 @@ def add_service_errors(form: forms.Form, error: ValidationError, field_map: dict
 class DomainForm(forms.Form):
     """A custom host name for the network."""
 
-    host = forms.CharField(label=_("Host name"), max_length=253,
+    host = forms.CharField(label=_("Host name"), max_length=253, strip=True,
                            widget=forms.TextInput(attrs={"placeholder": "partners.example.com"}))
 
     def clean_host(self) -> str:
-        return services.normalise_host(self.cleaned_data["host"])
+        try:
+            return services.normalise_host(self.cleaned_data["host"])
+        except ValidationError as error:
+            raise ValidationError(error.messages) from None
 
 
 class StaffInviteForm(forms.Form):

@@ -46,3 +46,48 @@ def register_enum_names(spectacular_settings: dict) -> None:
     overrides = spectacular_settings.setdefault("ENUM_NAME_OVERRIDES", {})
     for name, choices in model_choice_enum_names().items():
         overrides.setdefault(name, choices)
+
+
+ERROR_COMPONENT = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {
+        "type": "object",
+        "required": ["code", "message", "fields"],
+        "properties": {
+            "code": {"type": "string", "example": "invalid"},
+            "message": {"type": "string"},
+            "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+        },
+    }},
+}
+ERROR_RESPONSES = {
+    "400": "Invalid input; `fields` names each bad field.",
+    "401": "No or an unknown API key.",
+    "403": "The key's role or scopes do not allow this.",
+    "404": "Not found, or not yours (the two are not told apart).",
+    "429": "Rate limited; see the `Retry-After` header.",
+}
+
+
+def add_error_responses(result: dict, generator: object, request: object, public: bool) -> dict:
+    """drf-spectacular postprocessing hook: document the one error body on every operation."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_COMPONENT
+    reference = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            responses = operation.setdefault("responses", {})
+            for code, description in ERROR_RESPONSES.items():
+                responses.setdefault(code, {"description": description, "content": reference})
+    return result
+
+
+def register_error_responses(spectacular_settings: dict) -> None:
+    """Append the error-response hook after drf-spectacular's default hooks."""
+    from drf_spectacular.settings import SPECTACULAR_DEFAULTS
+
+    hooks = spectacular_settings.setdefault("POSTPROCESSING_HOOKS", list(SPECTACULAR_DEFAULTS["POSTPROCESSING_HOOKS"]))
+    if "network.api.schema.add_error_responses" not in hooks:
+        hooks.append("network.api.schema.add_error_responses")
