@@ -236,6 +236,13 @@ PAYPAL_CLIENT_SECRET = env_str("PAYPAL_CLIENT_SECRET")
 PAYONEER_API_BASE = env_url("PAYONEER_API_BASE", "https://api.sandbox.payoneer.com", schemes=("https", "http"))
 PAYONEER_PROGRAM_ID = env_str("PAYONEER_PROGRAM_ID")
 PAYONEER_TOKEN = env_str("PAYONEER_TOKEN")
+PAYPAL_WEBHOOK_ID = env_str("PAYPAL_WEBHOOK_ID")
+PAYONEER_WEBHOOK_SECRET = env_str("PAYONEER_WEBHOOK_SECRET")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE")  # only to point the SDK at a local fake
+BANK_DEBTOR_NAME = env_str("BANK_DEBTOR_NAME")
+BANK_DEBTOR_IBAN = env_str("BANK_DEBTOR_IBAN")
+BANK_DEBTOR_BIC = env_str("BANK_DEBTOR_BIC")
+SANDBOX_WEBHOOK_SECRET = env_str("SANDBOX_WEBHOOK_SECRET", "sandbox-webhook-secret")
 
 # Privacy: click IPs are stored only as a salted hash; the salt is derived from SECRET_KEY unless set.
 IP_HASH_SALT = env_str("IP_HASH_SALT", SECRET_KEY)
