@@ -17,7 +17,7 @@ def load_demo() -> dict[str, Any]:
     """Load (or top up) the demo network; running it again creates nothing new."""
     context: dict[str, Any] = {"password": DEMO_PASSWORD, "logins": []}
     for app_config in apps.get_app_configs():
-        if app_config.name.split(".")[0] not in ("network", "webhooks", "merchants", "affiliates", "payouts", "tracking"):
+        if app_config.name.split(".")[0] not in ("network", "webhooks", "merchants", "affiliates", "payouts", "tracking", "reports"):
             continue
         try:
             module = importlib.import_module(f"{app_config.name}.demo_data")

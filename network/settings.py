@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "affiliates",
     "payouts",
     "tracking",
+    "reports",
 ]
 
 # The click and tracking paths (/c/, /t/) skip session, auth, CSRF and message work: see network.middleware.

@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("affiliates.api.urls")),
     path("", include("payouts.api.urls")),
     path("", include("tracking.api.urls")),
+    path("", include("reports.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -49,6 +50,7 @@ urlpatterns = [
     path("", include("affiliates.urls")),
     path("", include("payouts.urls")),
     path("", include("tracking.urls")),
+    path("", include("reports.urls")),
 ]
 
 if settings.DEBUG:
