@@ -196,7 +196,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic work; each app adds its entries in network/celery.py. django-celery-beat is not used
 # because no release supports Django 6.1 yet (see README, "Stack").
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # payouts: funding traffic light hourly; last month's invoices daily (idempotent, issues once).
+    "payouts-refresh-funding-status": {"task": "payouts.tasks.refresh_funding_status", "schedule": 3600.0},
+    "payouts-issue-invoices": {"task": "payouts.tasks.issue_invoices", "schedule": 86400.0},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

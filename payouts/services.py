@@ -149,6 +149,16 @@ def refresh_funding_status(*, network: Network, now: datetime | None = None) -> 
     except LookupError:
         metrics = None
     if metrics is not None:
+        try:
+            existing = set(metrics.objects.filter(program_id__in=list(statuses)).values_list("program_id", flat=True))
+            # Programs without a metrics row yet get one; the affiliates app fills the other figures.
+            metrics.objects.bulk_create(
+                [metrics(network=network, program_id=pk, funding_status=value)
+                 for pk, value in statuses.items() if pk not in existing], ignore_conflicts=True)
+        except (FieldError, TypeError):
+            logger.warning("affiliates.ProgramMetrics has an unexpected shape; funding status not stored")
+            metrics = None
+    if metrics is not None:
         for status in selectors.FUNDING_STATUSES:
             ids = [pk for pk, value in statuses.items() if value == status]
             if not ids:
