@@ -59,7 +59,7 @@ class NetworkSettingsForm(forms.Form):
         if network.fee_type == Network.FeeType.FLAT:
             fee_value = Decimal(money.to_major(network.fee_flat_minor, network.default_currency))
         else:
-            fee_value = network.fee_rate.normalize()
+            fee_value = Decimal(f"{network.fee_rate.normalize():f}")  # "20", not "2E+1"
         return {
             "name": network.name, "default_currency": network.default_currency, "time_zone": network.time_zone,
             "fee_type": network.fee_type, "fee_value": fee_value, "payout_schedule": network.payout_schedule,
