@@ -209,3 +209,30 @@ def test_api_staff_is_for_owners_and_admins_of_the_keys_network(tenant, other_te
     assert not Invitation.objects.exists()
     rival = other_tenant.client_for("staff").get("/api/v1/staff/").json()
     assert [row["email"] for row in rival["results"]] == [other_tenant.owner.email]
+
+
+def test_logging_in_from_an_invitation_comes_back_to_it(tenant):
+    _, token = invitations.create_invitation(network=tenant.network, email=tenant.merchant_user.email,
+                                             kind="staff", role="manager")
+    client = Client()
+    login_url = client.get(f"/invitations/{token}/")["Location"]
+    response = client.post(login_url, {"login": tenant.merchant_user.email, "password": "correct horse battery"})
+    assert response["Location"] == f"/invitations/{token}/"
+    assert client.post(f"/invitations/{token}/")["Location"] == "/console/"
+    assert Membership.objects.get(network=tenant.network, user=tenant.merchant_user).role == "manager"
+
+
+def test_signing_up_from_an_invitation_verifies_the_email_and_comes_back(tenant, django_capture_on_commit_callbacks):
+    _, token = invitations.create_invitation(network=tenant.network, email="newbie@example.test", kind="staff",
+                                             role="admin")
+    client = Client()
+    signup_url = client.get(f"/invitations/{token}/")["Location"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(signup_url, {"email": "newbie@example.test", "password1": "a long safe pass 42",
+                                            "password2": "a long safe pass 42"})
+    assert response.status_code == 302
+    confirm = re.search(r"http://testserver(/accounts/confirm-email/\S+)", mail.outbox[-1].body).group(1)
+    response = client.post(confirm)
+    assert response["Location"] == f"/invitations/{token}/"
+    assert client.post(f"/invitations/{token}/")["Location"] == "/console/"
+    assert Membership.objects.get(network=tenant.network, user__email="newbie@example.test").role == "admin"
