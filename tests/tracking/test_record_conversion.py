@@ -141,7 +141,7 @@ def test_precedence_click_over_coupon_over_customer_over_cookie(tenant):
 def test_customer_is_bound_on_first_attributed_conversion(tenant):
     now = timezone.now()
     click = click_for(link_for(tenant), created_at=now - timedelta(hours=1))
-    first, _ = record(tenant, order_id="1", click_id=click.click_id, customer_id="cus_123", now=now)
+    record(tenant, order_id="1", click_id=click.click_id, customer_id="cus_123", now=now)
     customer = Customer.objects.get()
     assert (customer.external_id, customer.affiliate_id, customer.first_click_id) == (
         "cus_123", tenant.affiliate.pk, click.pk)
