@@ -14,6 +14,7 @@ from network import money
 
 class AffiliateSerializer(serializers.ModelSerializer):
     country = serializers.CharField(source="country.code", read_only=True)
+    website = serializers.CharField(read_only=True)  # may be blank, so not a "uri"
 
     class Meta:
         model = Affiliate
@@ -108,6 +109,15 @@ class MarketplaceProgramSerializer(serializers.Serializer):
         return getattr(program, "my_enrollment_status", None)
 
 
+class MarketplacePageSerializer(serializers.Serializer):
+    """The paginated marketplace list (for the schema)."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = MarketplaceProgramSerializer(many=True)
+
+
 class ApplySerializer(serializers.Serializer):
     message = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     website = serializers.URLField(required=False, allow_blank=True, default="")
@@ -121,6 +131,7 @@ class EnrollmentSerializer(serializers.ModelSerializer):
     affiliate_name = serializers.CharField(source="affiliate.name", read_only=True)
     current_terms_version = serializers.IntegerField(source="program.terms_version", read_only=True)
     needs_terms_acceptance = serializers.BooleanField(read_only=True)
+    website = serializers.CharField(read_only=True)
 
     class Meta:
         model = Enrollment
@@ -152,6 +163,7 @@ class TrackingLinkSerializer(serializers.ModelSerializer):
     program_name = serializers.CharField(source="program.name", read_only=True)
     tracking_url = serializers.SerializerMethodField()
     is_usable = serializers.SerializerMethodField()
+    destination_url = serializers.CharField(read_only=True)  # blank means the program's landing URL
 
     class Meta:
         model = TrackingLink

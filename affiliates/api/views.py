@@ -90,7 +90,7 @@ class MarketplaceView(NetworkScopedAPIView):
         OpenApiParameter("q", str), OpenApiParameter("category", str),
         OpenApiParameter("commission_type", str, enum=CommissionRule.Type.values),
         OpenApiParameter("min_cookie_days", int), OpenApiParameter("currency", str),
-    ], responses=serializers.MarketplaceProgramSerializer(many=True))
+    ], responses=serializers.MarketplacePageSerializer)
     def get(self, request: Request) -> Response:
         params = request.query_params
         commission_type = params.get("commission_type", "")
