@@ -4,6 +4,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from merchants import services
@@ -53,6 +54,8 @@ class MerchantFeeSerializer(serializers.Serializer):
 
 
 class MerchantSerializer(serializers.ModelSerializer):
+    # A plain string: the website is optional, and "" is not a URI.
+    website = serializers.CharField(read_only=True)
     fee = serializers.SerializerMethodField()
 
     class Meta:
@@ -60,6 +63,7 @@ class MerchantSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "status", "website", "country", "fee", "created_at"]
         read_only_fields = fields
 
+    @extend_schema_field(MerchantFeeSerializer)
     def get_fee(self, merchant: Merchant) -> dict:
         flat = (money.to_major(merchant.fee_flat_minor, merchant.network.default_currency)
                 if merchant.fee_flat_minor is not None else None)
@@ -111,6 +115,24 @@ class FraudSerializer(serializers.Serializer):
     duplicate_click_window_seconds = serializers.IntegerField(min_value=0, max_value=86400, required=False)
 
 
+class TierOutSerializer(serializers.Serializer):
+    min_approved = serializers.IntegerField()
+    rate = serializers.CharField(required=False)
+    amount = serializers.CharField(required=False)
+
+
+class RuleOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    action = serializers.CharField()
+    type = serializers.CharField()
+    rate = serializers.CharField(allow_null=True)
+    amount = serializers.CharField(allow_null=True)
+    recurring = serializers.CharField()
+    recurring_months = serializers.IntegerField(allow_null=True)
+    tiers = TierOutSerializer(many=True)
+    monthly_cap = serializers.IntegerField(allow_null=True)
+
+
 class ProgramWriteSerializer(serializers.Serializer):
     """What a POST or PATCH may carry; the service validates the fields together."""
 
@@ -149,6 +171,7 @@ class ProgramSerializer(serializers.ModelSerializer):
                   "created_at", "updated_at"]
         read_only_fields = fields
 
+    @extend_schema_field(TermsSerializer(allow_null=True))
     def get_terms(self, program: Program) -> dict | None:
         for terms in program.terms_versions.all():
             if terms.version == program.terms_version:
@@ -157,10 +180,12 @@ class ProgramSerializer(serializers.ModelSerializer):
                         "text": terms.text}
         return None
 
+    @extend_schema_field(FraudSerializer)
     def get_fraud(self, program: Program) -> dict:
         return {"min_seconds_to_convert": program.min_seconds_to_convert,
                 "duplicate_click_window_seconds": program.duplicate_click_window_seconds}
 
+    @extend_schema_field(RuleOutSerializer(many=True))
     def get_rules(self, program: Program) -> list[dict]:
         return [rule_to_api(rule, program.currency) for rule in sorted(program.rules.all(), key=lambda r: r.action)]
 
@@ -174,6 +199,7 @@ class CreativeSerializer(serializers.ModelSerializer):
                   "destination_url", "is_active", "created_at"]
         read_only_fields = fields
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_image_url(self, creative: Creative) -> str | None:
         if not creative.image:
             return None
