@@ -200,6 +200,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # payouts: funding traffic light hourly; last month's invoices daily (idempotent, issues once).
     "payouts-refresh-funding-status": {"task": "payouts.tasks.refresh_funding_status", "schedule": 3600.0},
     "payouts-issue-invoices": {"task": "payouts.tasks.issue_invoices", "schedule": 86400.0},
+    # reports: rollups for the dashboards, incremental and idempotent.
+    "reports-refresh-rollups": {"task": "reports.tasks.refresh_rollups", "schedule": 60.0},
 }
 
 REST_FRAMEWORK = {
