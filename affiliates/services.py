@@ -439,3 +439,26 @@ def create_coupon(*, network: Network, program_id: int | None, affiliate_id: int
         raise ValidationError({"code": [f"The code {normalised} is already used in this program."]}) from None
     network_services.record_audit(network=network, actor=_user_or_none(actor), action="coupon.created", obj=coupon)
     return coupon
+
+
+def decide_enrollments(*, network: Network, enrollment_ids: list[int], decision: str,
+                       actor: AbstractBaseUser | None, reason: str = "") -> tuple[list[int], dict[int, str]]:
+    """Bulk approve or reject: each enrollment moves in its own transaction; returns (done ids, refused id → why)."""
+    services_by_decision = {"approve": approve_enrollment, "reject": reject_enrollment}
+    service = services_by_decision.get(decision)
+    if service is None:
+        raise ValidationError({"decision": ["Choose approve or reject."]})
+    if decision == "reject" and not (reason or "").strip():
+        raise ValidationError({"reason": ["Give the affiliates a reason for the rejection."]})
+    done: list[int] = []
+    refused: dict[int, str] = {}
+    for enrollment_id in enrollment_ids:
+        try:
+            service(network=network, enrollment_id=enrollment_id, actor=actor, reason=reason)
+        except ValidationError as error:
+            refused[enrollment_id] = " ".join(error.messages)
+        except Enrollment.DoesNotExist:
+            refused[enrollment_id] = "No such enrollment."
+        else:
+            done.append(enrollment_id)
+    return done, refused

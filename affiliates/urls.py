@@ -15,6 +15,7 @@ urlpatterns = [
     path("portal/creatives/", views.CreativesView.as_view(), name="portal-creatives"),
     path("portal/team/", views.TeamView.as_view(), name="portal-team"),
     path("merchant/enrollments/", views.MerchantEnrollmentsView.as_view(), name="merchant-enrollments"),
+    path("merchant/enrollments/bulk/", views.MerchantBulkDecisionView.as_view(), name="merchant-enrollments-bulk"),
     path("merchant/enrollments/<int:pk>/<slug:decision>/", views.MerchantEnrollmentDecisionView.as_view(),
          name="merchant-enrollment-decision"),
     path("merchant/coupons/", views.MerchantCouponsView.as_view(), name="merchant-coupons"),

@@ -420,6 +420,33 @@ class MerchantEnrollmentDecisionView(MerchantView):
                       status=400 if error_message else 200)
 
 
+class MerchantBulkDecisionView(MerchantView):
+    """POST approve or reject the selected enrollments of the merchant's programs."""
+
+    model = Enrollment
+    merchant_field = "program__merchant_id"
+
+    def scoped_queryset(self) -> QuerySet:
+        return Enrollment.objects.all()
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        wanted = [int(value) for value in request.POST.getlist("ids") if value.isdigit()]
+        # Only the merchant's own enrollments; foreign ids are silently not there.
+        ids = list(self.get_queryset().filter(pk__in=wanted).values_list("pk", flat=True))
+        try:
+            done, refused = services.decide_enrollments(network=self.network, enrollment_ids=ids,
+                                                        decision=request.POST.get("decision", ""),
+                                                        actor=request.user, reason=request.POST.get("reason", ""))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            if done:
+                messages.success(request, _("%(count)d applications updated.") % {"count": len(done)})
+            if refused:
+                messages.error(request, _("%(count)d could not be changed.") % {"count": len(refused)})
+        return HttpResponseRedirect(reverse("merchant-enrollments"))
+
+
 class MerchantChoicesMixin:
     """Program and affiliate choices for the merchant's forms."""
 

@@ -279,3 +279,30 @@ def test_console_lists_creates_approves_and_suspends(tenant, other_tenant):
     assert client_for(tenant.affiliate_user).get("/console/affiliates/").status_code == 404
     pending.refresh_from_db()
     assert pending.status == "active"
+
+
+def test_merchant_bulk_approves_only_their_own_enrollments(tenant):
+    mine = [factories.EnrollmentFactory(program=tenant.program, status=Enrollment.Status.PENDING) for _ in range(2)]
+    rival = factories.MerchantMembershipFactory(merchant__network=tenant.network)
+    rival_program = factories.ProgramFactory(merchant=rival.merchant)
+    theirs = factories.EnrollmentFactory(program=rival_program, status=Enrollment.Status.PENDING)
+
+    response = client_for(tenant.merchant_user).post("/merchant/enrollments/bulk/", {
+        "ids": [mine[0].pk, mine[1].pk, theirs.pk], "decision": "approve"})
+
+    assert response.status_code == 302
+    assert sorted(Enrollment.objects.filter(status="approved").values_list("pk", flat=True)) == sorted(
+        e.pk for e in mine)
+    theirs.refresh_from_db()
+    assert theirs.status == "pending"
+
+
+def test_merchant_bulk_reject_without_reason_changes_nothing(tenant):
+    enrollment = factories.EnrollmentFactory(program=tenant.program, status=Enrollment.Status.PENDING)
+
+    client_for(tenant.merchant_user).post("/merchant/enrollments/bulk/", {"ids": [enrollment.pk],
+                                                                          "decision": "reject"})
+
+    enrollment.refresh_from_db()
+    assert enrollment.status == "pending"
+    assert enrollment.events.count() == 0
