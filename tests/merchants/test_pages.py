@@ -369,3 +369,21 @@ def test_console_list_has_a_pinned_query_count(tenant, django_assert_max_num_que
     staff.get("/console/merchants/")
     with django_assert_max_num_queries(17):
         assert staff.get("/console/merchants/").status_code == 200
+
+
+def test_dashboard_lists_do_not_grow_with_programs(tenant, merchant_client, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(url: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert merchant_client.get(url).status_code == 200
+        return len(queries)
+
+    merchant_client.get("/merchant/")
+    few = {url: count(url) for url in ("/merchant/", "/merchant/programs/")}
+    for _ in range(6):
+        factories.CommissionRuleFactory(program=factories.ProgramFactory(merchant=tenant.merchant))
+    assert {url: count(url) for url in ("/merchant/", "/merchant/programs/")} == few
+    with django_assert_num_queries(few["/merchant/programs/"]):
+        merchant_client.get("/merchant/programs/")
