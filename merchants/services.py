@@ -167,6 +167,8 @@ def change_merchant_status(*, network: Network, merchant_id: int, to_status: str
     previous = merchant.status
     Merchant.objects.filter(pk=merchant.pk, status=previous).update(status=to_status)
     merchant.status = to_status
+    # The click path may cache the merchant's standing with each link; make it look again.
+    Program.objects.for_network(network).filter(merchant=merchant).update(cache_version=F("cache_version") + 1)
     network_services.record_audit(network=network, actor=actor, action="merchant.status_changed", obj=merchant,
                                   data={"from": previous, "to": to_status, "reason": reason})
     return merchant

@@ -100,10 +100,23 @@ def test_approve_and_suspend(tenant, staff_api):
     response = staff_api.post(f"/api/v1/merchants/{pending.pk}/approve/", {}, format="json")
     assert response.status_code == 200
     assert response.json()["status"] == "active"
+    program = factories.ProgramFactory(merchant=pending)
     response = staff_api.post(f"/api/v1/merchants/{pending.pk}/suspend/", {"reason": "fraud"}, format="json")
     assert response.json()["status"] == "suspended"
     pending.refresh_from_db()
     assert pending.status == "suspended"
+    program.refresh_from_db()
+    assert program.cache_version == 2
+    response = staff_api.post(f"/api/v1/merchants/{pending.pk}/approve/", {}, format="json")
+    assert response.json()["status"] == "active"
+    # A suspended merchant cannot go back to pending; nothing changes.
+    from merchants import services
+
+    with pytest.raises(Exception, match="cannot become pending"):
+        services.change_merchant_status(network=tenant.network, merchant_id=pending.pk, to_status="pending",
+                                        actor=None)
+    pending.refresh_from_db()
+    assert pending.status == "active"
 
 
 def test_outsiders_cannot_act_on_merchants(tenant, other_tenant, merchant_api, affiliate_api):
