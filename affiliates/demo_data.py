@@ -59,12 +59,17 @@ def load(context: dict[str, Any]) -> None:
             # Everyone joins the first three programs; the travel blog and the coupon site join them all.
             if index >= 3 and key not in ("savebig", "wanderlust"):
                 continue
+            # One application waits in the merchant's review queue, so the demo shows it.
+            waiting = key == "canal" and index == len(programs) - 1 and index > 0
             enrollment, _ = Enrollment.objects.get_or_create(
                 network=network, program=program, affiliate=affiliate,
-                defaults={"status": Enrollment.Status.APPROVED, "accepted_terms_version": program.terms_version,
+                defaults={"status": Enrollment.Status.PENDING if waiting else Enrollment.Status.APPROVED,
+                          "accepted_terms_version": program.terms_version,
                           "website": website, "promotion_methods": channels,
                           "message": f"{name} would love to promote {program.name}."})
             enrollments.append(enrollment)
+            if enrollment.status != Enrollment.Status.APPROVED:
+                continue
             default, _ = TrackingLink.objects.get_or_create(
                 network=network, enrollment=enrollment, label="Default",
                 defaults={"program": program, "affiliate": affiliate})

@@ -20,7 +20,7 @@ from affiliates.models import (
     TrackingLink,
 )
 from merchants import selectors as merchant_selectors
-from merchants.models import CommissionRule, Program
+from merchants.models import CommissionRule, Program, ProgramAffiliateRate
 from network import money
 from network.actors import AFFILIATE, Actor
 from network.models import Network
@@ -96,12 +96,16 @@ def marketplace_programs(*, network: Network, affiliate_id: int | None, text: st
         programs = programs.filter(cookie_window_days__gte=min_cookie_days)
     if currency:
         programs = programs.filter(currency=currency.upper())
+    prefetches = [Prefetch("rules", queryset=CommissionRule.objects.order_by("action"))]
     if affiliate_id is not None:
         # The affiliate's own enrollment status, as a subquery so the list needs no query per program.
         mine = Enrollment.objects.filter(program_id=OuterRef("pk"), affiliate_id=affiliate_id)
         programs = programs.annotate(my_enrollment_status=Subquery(mine.values("status")[:1]))
-    return (programs.select_related("merchant", "metrics")
-            .prefetch_related(Prefetch("rules", queryset=CommissionRule.objects.order_by("action")))
+        # Private rates the merchant gave this affiliate (they beat the program's rules): one query for the page.
+        prefetches.append(Prefetch("affiliate_rates", to_attr="my_rates",
+                                   queryset=ProgramAffiliateRate.objects.filter(affiliate_id=affiliate_id)
+                                   .order_by("action")))
+    return (programs.select_related("merchant", "metrics").prefetch_related(*prefetches)
             .order_by("name", "pk"))
 
 
@@ -171,7 +175,7 @@ def program_figures(program: Program) -> MarketplaceFigures:
     )
 
 
-def describe_rule(rule: CommissionRule, currency: str) -> str:
+def describe_rule(rule: CommissionRule | ProgramAffiliateRate, currency: str) -> str:
     """A short human summary of a commission rule ("sale: 10 %", "lead: 2.50 USD")."""
     if rule.type == CommissionRule.Type.PERCENT and rule.rate is not None:
         return f"{rule.action}: {rule.rate.normalize():f} %"

@@ -135,6 +135,7 @@ def marketplace_rows(programs: list[Program]) -> list[dict[str, Any]]:
     """Programs with their figures and rule summaries, for the marketplace templates."""
     return [{"program": program, "figures": selectors.program_figures(program),
              "rules": [selectors.describe_rule(rule, program.currency) for rule in program.rules.all()],
+             "my_rates": [selectors.describe_rule(rate, program.currency) for rate in getattr(program, "my_rates", [])],
              "status": getattr(program, "my_enrollment_status", None)} for program in programs]
 
 

@@ -73,6 +73,7 @@ class MarketplaceProgramSerializer(serializers.Serializer):
     funding_status = serializers.SerializerMethodField()
     payout_methods = serializers.SerializerMethodField()
     enrollment_status = serializers.SerializerMethodField()
+    my_rates = serializers.SerializerMethodField()
 
     def _figures(self, program: Any) -> selectors.MarketplaceFigures:
         cached = getattr(program, "_figures", None)
@@ -107,6 +108,14 @@ class MarketplaceProgramSerializer(serializers.Serializer):
 
     def get_enrollment_status(self, program: Any) -> str | None:
         return getattr(program, "my_enrollment_status", None)
+
+    def get_my_rates(self, program: Any) -> list[dict[str, Any]]:
+        """Private rates for the calling affiliate; they beat the program's rules for that action."""
+        return [{"action": rate.action, "type": rate.type,
+                 "rate": f"{rate.rate.normalize():f}" if rate.rate is not None else None,
+                 "amount": money.to_major(rate.amount_minor, program.currency)
+                 if rate.amount_minor is not None else None}
+                for rate in getattr(program, "my_rates", [])]
 
 
 class MarketplacePageSerializer(serializers.Serializer):

@@ -25,10 +25,10 @@ def test_demo_affiliates_are_enrolled_with_links_and_loading_twice_adds_nothing(
 
     assert ("affiliate (Wanderlust Travel Blog, DE)", "affiliate@wanderlust.demo") in context["logins"]
     assert sorted(a.country.code for a in context["affiliates"].values()) == ["BR", "DE", "GB", "US", "VN"]
-    assert counts == (6, 10, 20, 2)
+    assert counts == (6, 10, 18, 2)  # one application (Canal Aventura, last program) waits for review
     assert (Affiliate.objects.count(), Enrollment.objects.count(), TrackingLink.objects.count(),
             Coupon.objects.count()) == counts
-    assert len(context["links"]) == 20
+    assert len(context["links"]) == 18
 
 
 def test_demo_without_programs_in_context_reads_them_back(tenant):

@@ -102,8 +102,8 @@ def test_marketplace_query_count_does_not_grow_with_programs(tenant, affiliate_a
                                         amount_minor=100)
         ProgramMetricsFactory(program=program, clicks_90d=index)
 
-    # auth and actor lookups, count, programs (merchant and metrics joined), rules prefetch, key last-used
-    with django_assert_num_queries(6):
+    # auth and actor lookups, count, programs (merchant and metrics joined), rules and private-rate prefetches
+    with django_assert_num_queries(7):
         response = affiliate_api.get("/api/v1/marketplace/")
 
     assert response.json()["count"] == 9
@@ -111,3 +111,17 @@ def test_marketplace_query_count_does_not_grow_with_programs(tenant, affiliate_a
 
 def test_merchants_cannot_use_the_marketplace_endpoint(merchant_api):
     assert merchant_api.get("/api/v1/marketplace/").status_code == 403
+
+
+def test_private_rates_show_only_to_their_affiliate(tenant, affiliate_api):
+    from merchants.models import ProgramAffiliateRate
+
+    ProgramAffiliateRate.objects.create(network=tenant.network, program=tenant.program, affiliate=tenant.affiliate,
+                                        action="sale", type=CommissionRule.Type.PERCENT, rate=Decimal("12.5"))
+    _, other_api = second_affiliate(tenant)
+
+    mine = affiliate_api.get("/api/v1/marketplace/").json()["results"][0]["my_rates"]
+    theirs = other_api.get("/api/v1/marketplace/").json()["results"][0]["my_rates"]
+
+    assert mine == [{"action": "sale", "type": "percent", "rate": "12.5", "amount": None}]
+    assert theirs == []
