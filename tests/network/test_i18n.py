@@ -38,3 +38,13 @@ def test_the_language_switch_sets_the_cookie(tenant):
 def test_english_stays_the_default(tenant):
     content = client_for(tenant.owner).get("/console/", **HOST).content.decode()
     assert "Acme Network — network console" in content
+
+
+def test_allauth_pages_speak_vietnamese_too(db):
+    client = Client()
+    client.cookies["django_language"] = "vi"
+    content = client.get("/accounts/login/").content.decode()
+    assert "Đăng nhập" in content
+    assert "Ghi nhớ đăng nhập" in content
+    assert "Sign In" not in content
+    assert "Quên mật khẩu?" in content
