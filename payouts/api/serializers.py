@@ -23,14 +23,25 @@ def merchant_balance_to_api(merchant_id: int, currency: str, balance_minor: int)
     return {"merchant": merchant_id, "currency": currency, "balance": money.to_major(balance_minor, currency)}
 
 
-class AffiliateBalanceSerializer(serializers.Serializer):
-    affiliate = serializers.IntegerField()
+class BalanceRowSerializer(serializers.Serializer):
+    """An affiliate row (affiliate, pending, approved, paid, available, reserved) or a merchant row (merchant, balance)."""
+
+    affiliate = serializers.IntegerField(required=False)
+    merchant = serializers.IntegerField(required=False)
     currency = serializers.CharField()
-    pending = serializers.CharField()
-    approved = serializers.CharField()
-    paid = serializers.CharField()
-    available = serializers.CharField()
-    reserved = serializers.CharField()
+    pending = serializers.CharField(required=False)
+    approved = serializers.CharField(required=False)
+    paid = serializers.CharField(required=False)
+    available = serializers.CharField(required=False)
+    reserved = serializers.CharField(required=False)
+    balance = serializers.CharField(required=False)
+
+
+class BalancePageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = BalanceRowSerializer(many=True)
 
 
 class MerchantFundingSerializer(serializers.ModelSerializer):

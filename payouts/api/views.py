@@ -34,7 +34,7 @@ class BalanceView(NetworkScopedAPIView):
     required_scope = "balances"
 
     @extend_schema(parameters=[OpenApiParameter("affiliate", int), OpenApiParameter("merchant", int)],
-                   responses=serializers.AffiliateBalanceSerializer(many=True))
+                   responses=serializers.BalancePageSerializer)
     def get(self, request: Request) -> Response:
         actor = self.actor
         rows: list[dict[str, Any]]
