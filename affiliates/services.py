@@ -217,8 +217,7 @@ def apply_to_program(*, network: Network, affiliate_id: int, program_id: int, me
     rejection it opens the application again.
     """
     affiliate = Affiliate.objects.for_network(network).get(pk=affiliate_id)
-    program = (selectors.visible_programs(network=network, affiliate_id=affiliate_id)
-               .select_for_update().get(pk=program_id))
+    program = selectors.visible_programs(network=network, affiliate_id=affiliate_id).get(pk=program_id)
     if affiliate.status != Affiliate.Status.ACTIVE:
         raise ValidationError({"affiliate": ["Your affiliate account is not active yet."]})
     unknown = [method for method in (promotion_methods or []) if method not in CHANNELS]

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from django import forms as django_forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -27,7 +27,7 @@ from affiliates.models import (
     TrackingLink,
 )
 from merchants import selectors as merchant_selectors
-from merchants.models import Program
+from merchants.models import MerchantMembership, Program
 from network import tenancy
 from network.models import Invitation
 from network.views_base import AffiliateView, MerchantView, StaffView
@@ -38,6 +38,16 @@ def apply_errors(form: django_forms.Form, error: ValidationError) -> None:
     for name, messages_ in error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]:
         for message in messages_:
             form.add_error(name if name in form.fields else None, message)
+
+
+# Merchant analysts read; only admins decide, assign coupons and invite.
+MERCHANT_ADMINS = frozenset({MerchantMembership.Role.ADMIN})
+
+
+def refuse_analysts(actor: Any) -> None:
+    """Writes on merchant pages are for the merchant's admins."""
+    if actor.role not in MERCHANT_ADMINS:
+        raise PermissionDenied("Merchant analysts cannot change this.")
 
 
 def merchant_base() -> Any:
@@ -393,6 +403,7 @@ class MerchantEnrollmentsView(MerchantView, TemplateView):
 class MerchantEnrollmentDecisionView(MerchantView):
     """POST approve/reject/suspend/reinstate one enrollment; answers the table row for htmx, else redirects."""
 
+    allowed_roles = MERCHANT_ADMINS
     model = Enrollment
     merchant_field = "program__merchant_id"
     decisions = {"approve": services.approve_enrollment, "reject": services.reject_enrollment,
@@ -424,6 +435,7 @@ class MerchantEnrollmentDecisionView(MerchantView):
 class MerchantBulkDecisionView(MerchantView):
     """POST approve or reject the selected enrollments of the merchant's programs."""
 
+    allowed_roles = MERCHANT_ADMINS
     model = Enrollment
     merchant_field = "program__merchant_id"
 
@@ -487,6 +499,7 @@ class MerchantCouponsView(MerchantChoicesMixin, MerchantView, TemplateView):
         return context
 
     def post(self, request: HttpRequest) -> HttpResponse:
+        refuse_analysts(self.actor)
         form = self.form(request.POST)
         if form.is_valid():
             try:
@@ -523,6 +536,7 @@ class MerchantProgramInvitationsView(MerchantChoicesMixin, MerchantView, Templat
         return context
 
     def post(self, request: HttpRequest) -> HttpResponse:
+        refuse_analysts(self.actor)
         form = self.form(request.POST)
         if form.is_valid():
             try:

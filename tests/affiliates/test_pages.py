@@ -306,3 +306,18 @@ def test_merchant_bulk_reject_without_reason_changes_nothing(tenant):
     enrollment.refresh_from_db()
     assert enrollment.status == "pending"
     assert enrollment.events.count() == 0
+
+
+def test_merchant_analysts_cannot_decide_or_assign(tenant):
+    analyst = factories.MerchantMembershipFactory(merchant=tenant.merchant, role="analyst")
+    enrollment = factories.EnrollmentFactory(program=tenant.program, affiliate=tenant.affiliate,
+                                             status=Enrollment.Status.PENDING)
+    client = client_for(analyst.user)
+
+    assert client.get("/merchant/enrollments/").status_code == 200
+    assert client.post(f"/merchant/enrollments/{enrollment.pk}/approve/").status_code == 404
+    assert client.post("/merchant/coupons/", {"program": tenant.program.pk, "affiliate": tenant.affiliate.pk,
+                                              "code": "ANALYST1"}).status_code == 403
+    enrollment.refresh_from_db()
+    assert enrollment.status == "pending"
+    assert Coupon.objects.count() == 0
