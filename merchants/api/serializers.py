@@ -217,3 +217,30 @@ class CreativeWriteSerializer(serializers.Serializer):
     destination_url = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
     is_active = serializers.BooleanField(required=False, default=True)
 
+
+
+class AffiliateRateSerializer(serializers.Serializer):
+    """A private rate in the API's shape (read)."""
+
+    id = serializers.IntegerField(read_only=True)
+    affiliate = serializers.IntegerField(source="affiliate_id", read_only=True)
+    action = serializers.CharField(read_only=True)
+    type = serializers.CharField(read_only=True)
+    rate = serializers.SerializerMethodField()
+    amount = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_rate(self, rate: Any) -> str | None:
+        return _rate(rate.rate)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_amount(self, rate: Any) -> str | None:
+        return money.to_major(rate.amount_minor, rate.program.currency) if rate.amount_minor is not None else None
+
+
+class AffiliateRateWriteSerializer(serializers.Serializer):
+    affiliate = serializers.IntegerField(min_value=1)
+    action = serializers.SlugField(max_length=32, default="sale")
+    type = serializers.ChoiceField(choices=CommissionRule.Type.choices)
+    rate = serializers.DecimalField(max_digits=7, decimal_places=4, min_value=0, max_value=100, required=False)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=3, min_value=0, required=False)

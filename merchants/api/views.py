@@ -13,7 +13,14 @@ from rest_framework.response import Response
 
 from merchants import services
 from merchants.api import serializers
-from merchants.models import Creative, Merchant, MerchantMembership, Program, ProgramTerms
+from merchants.models import (
+    Creative,
+    Merchant,
+    MerchantMembership,
+    Program,
+    ProgramAffiliateRate,
+    ProgramTerms,
+)
 from network import money
 from network.actors import MERCHANT, STAFF
 from network.api.base import NetworkScopedViewSet
@@ -154,6 +161,28 @@ class ProgramViewSet(MerchantWriteGuardMixin, NetworkScopedViewSet, mixins.ListM
                                             **incoming.validated_data)
         return Response(serializers.CreativeSerializer(creative, context={"request": request}).data,
                         status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=serializers.AffiliateRateWriteSerializer,
+                   responses=serializers.AffiliateRateSerializer(many=True))
+    @action(detail=True, methods=["get", "post"], url_path="affiliate-rates")
+    def affiliate_rates(self, request: Request, pk: str) -> Response:
+        """Private rates of the program's affiliates; POST sets (or replaces) one."""
+        program = self.get_object()
+        if request.method == "POST":
+            incoming = serializers.AffiliateRateWriteSerializer(data=request.data)
+            incoming.is_valid(raise_exception=True)
+            data = incoming.validated_data
+            try:
+                amount = money.to_minor(data["amount"], program.currency) if data.get("amount") is not None else None
+            except ValidationError as error:
+                raise exceptions.ValidationError({"amount": error.messages}) from None
+            services.set_affiliate_rate(network=self.network, program_id=program.pk, affiliate_id=data["affiliate"],
+                                        action=data["action"], type=data["type"], rate=data.get("rate"),
+                                        amount_minor=amount, actor=request.user)
+        rates = (ProgramAffiliateRate.objects.for_network(self.network).filter(program=program)
+                 .select_related("program").order_by("affiliate_id", "action"))
+        page = self.paginate_queryset(rates)
+        return self.get_paginated_response(serializers.AffiliateRateSerializer(page, many=True).data)
 
     @extend_schema(request=None, responses=serializers.ProgramSerializer)
     @action(detail=True, methods=["post"], url_path="regenerate-postback-token")

@@ -269,3 +269,27 @@ def test_the_list_has_a_pinned_query_count(tenant, merchant_api, django_assert_n
         response = merchant_api.get("/api/v1/programs/")
     assert response.json()["count"] == 6
     assert Decimal(response.json()["results"][0]["rules"][0]["rate"] or "0") >= 0
+
+
+def test_private_affiliate_rates_through_the_api(tenant, other_tenant, merchant_api):
+    url = f"/api/v1/programs/{tenant.program.pk}/affiliate-rates/"
+    response = merchant_api.post(url, {"affiliate": tenant.affiliate.pk, "type": "percent", "rate": "15"},
+                                 format="json")
+    assert response.status_code == 200, response.json()
+    assert [(row["affiliate"], row["action"], row["rate"], row["amount"]) for row in response.json()["results"]] == [
+        (tenant.affiliate.pk, "sale", "15", None)]
+    from merchants.models import ProgramAffiliateRate
+
+    response = merchant_api.post(url, {"affiliate": other_tenant.affiliate.pk, "type": "percent", "rate": "15"},
+                                 format="json")
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["affiliate"]
+    response = merchant_api.post(url, {"affiliate": tenant.affiliate.pk, "action": "signup", "type": "flat"},
+                                 format="json")
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["amount"]
+    assert ProgramAffiliateRate.objects.count() == 1
+    assert other_tenant.client_for("merchant").get(url).status_code == 404
+    assert other_tenant.client_for("staff").post(url, {"affiliate": other_tenant.affiliate.pk, "type": "percent",
+                                                       "rate": "1"}, format="json").status_code == 404
+    assert ProgramAffiliateRate.objects.count() == 1
