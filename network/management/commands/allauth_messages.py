@@ -48,10 +48,10 @@ class Command(BaseCommand):
             if xgettext is None:
                 raise CommandError("xgettext is missing: apt-get install gettext")
             # Fixed arguments and allauth's own files: nothing from a user reaches this command line.
-            subprocess.run([xgettext, "--language=Python", "--from-code=UTF-8", "--no-location", "-o", str(pot),
+            subprocess.run([xgettext, "--language=Python", "--from-code=UTF-8", "--no-location", "-o", str(pot),  # noqa: S603
                             "--keyword=gettext_noop", "--keyword=gettext_lazy", "--keyword=_", "--keyword=gettext",
                             "--keyword=ngettext:1,2", "--keyword=ngettext_lazy:1,2", "--keyword=pgettext:1c,2",
-                            "--keyword=pgettext_lazy:1c,2", *sources], check=True)  # noqa: S603
+                            "--keyword=pgettext_lazy:1c,2", *sources], check=True)
             text = pot.read_text().replace("nplurals=INTEGER; plural=EXPRESSION;", "nplurals=2; plural=(n != 1);")
             pot.write_text(text)
             with pot.open("rb") as handle:
