@@ -192,3 +192,14 @@ def test_payout_two_phase_lines_balance(tenant):
     assert (balance.approved_minor, balance.reserved_minor, balance.available_minor, balance.paid_minor) == (
         2000, 0, 2000, 3000)
     assert selectors.trial_balance(network=network) == {"USD": 0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flush_after_a_real_transaction_still_empties_the_ledger(tenant):
+    """Test teardown (flush) must get past the SQLite delete triggers; ordinary deletes still may not."""
+    approve(tenant, key="conversion:1:approved", commission=1000, fee=200)
+
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM payouts_ledgerentry")
+
+    assert counts() == (1, 3)  # teardown then flushes; the next test starts empty
