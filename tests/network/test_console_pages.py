@@ -233,3 +233,18 @@ def test_recovery_codes_alone_do_not_count_as_a_second_factor(tenant):
     Network.objects.filter(pk=tenant.network.pk).update(require_staff_2fa=True)
     Authenticator.objects.create(user=tenant.owner, type=Authenticator.Type.RECOVERY_CODES, data={"seed": "x"})
     assert client_for(tenant.owner).get("/console/", **HOST).status_code == 302
+
+
+def test_console_nav_links_every_console_area(tenant):
+    content = client_for(tenant.owner).get("/console/", **HOST).content.decode()
+    for path in ("/console/staff/", "/console/settings/", "/console/domains/", "/console/api-keys/",
+                 "/console/audit/", "/keys/"):
+        assert f'href="{path}"' in content, path
+
+
+def test_managers_do_not_see_links_they_cannot_open(tenant):
+    manager = factories.MembershipFactory(network=tenant.network, role=Membership.Role.MANAGER).user
+    content = client_for(manager).get("/console/", **HOST).content.decode()
+    assert 'href="/console/settings/"' not in content
+    assert 'href="/console/domains/"' not in content
+    assert 'href="/console/staff/"' in content
