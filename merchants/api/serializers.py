@@ -244,3 +244,21 @@ class AffiliateRateWriteSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=CommissionRule.Type.choices)
     rate = serializers.DecimalField(max_digits=7, decimal_places=4, min_value=0, max_value=100, required=False)
     amount = serializers.DecimalField(max_digits=14, decimal_places=3, min_value=0, required=False)
+
+
+class CreativePageSerializer(serializers.Serializer):
+    """A page of creatives (the nested list is paginated like every list)."""
+
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = CreativeSerializer(many=True)
+
+
+class AffiliateRatePageSerializer(serializers.Serializer):
+    """A page of private rates."""
+
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = AffiliateRateSerializer(many=True)

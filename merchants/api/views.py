@@ -146,9 +146,12 @@ class ProgramViewSet(MerchantWriteGuardMixin, NetworkScopedViewSet, mixins.ListM
         services.update_program(network=self.network, program_id=program.pk, actor=request.user, **changes)
         return Response(self.get_serializer(self._fresh(program.pk)).data)
 
-    @extend_schema(request=serializers.CreativeWriteSerializer, responses=serializers.CreativeSerializer(many=True))
+    @extend_schema(request={"multipart/form-data": serializers.CreativeWriteSerializer,
+                            "application/json": serializers.CreativeWriteSerializer},
+                   responses={200: serializers.CreativePageSerializer, 201: serializers.CreativeSerializer})
     @action(detail=True, methods=["get", "post"])
     def creatives(self, request: Request, pk: str) -> Response:
+        """The program's banners and text links; POST adds one (multipart for an image)."""
         program = self.get_object()
         if request.method == "GET":
             rows = Creative.objects.for_network(self.network).filter(program=program).order_by("-created_at", "-pk")
@@ -163,7 +166,7 @@ class ProgramViewSet(MerchantWriteGuardMixin, NetworkScopedViewSet, mixins.ListM
                         status=status.HTTP_201_CREATED)
 
     @extend_schema(request=serializers.AffiliateRateWriteSerializer,
-                   responses=serializers.AffiliateRateSerializer(many=True))
+                   responses=serializers.AffiliateRatePageSerializer)
     @action(detail=True, methods=["get", "post"], url_path="affiliate-rates")
     def affiliate_rates(self, request: Request, pk: str) -> Response:
         """Private rates of the program's affiliates; POST sets (or replaces) one."""
@@ -187,6 +190,7 @@ class ProgramViewSet(MerchantWriteGuardMixin, NetworkScopedViewSet, mixins.ListM
     @extend_schema(request=None, responses=serializers.ProgramSerializer)
     @action(detail=True, methods=["post"], url_path="regenerate-postback-token")
     def regenerate_postback_token(self, request: Request, pk: str) -> Response:
+        """Issue a new postback token; the old one stops working at once."""
         program = services.regenerate_postback_token(network=self.network, program_id=self.get_object().pk,
                                                      actor=request.user)
         return Response(self.get_serializer(self._fresh(program.pk)).data)
