@@ -1,9 +1,19 @@
-"""The click hot path's helpers: the link cache, visitor fingerprints, screening and metrics.
+"""The click hot path's helpers: the link cache, the duplicate screen, visitor fingerprints, metrics.
 
-Nothing here touches the ORM on a warm cache; `resolve_link` reads two cache keys. The link entry
-is keyed by code and remembers the program's `cache_version` it was built from; the current
-version is cached per program for a few seconds, so a program change (pause, allow-list, landing
-URL) reaches every click within PROGRAM_VERSION_SECONDS without anyone deleting keys.
+Link cache: in-process (per worker), keyed by code, holding plain values (no model instances). Each
+entry remembers its program's `cache_version`; at most every VERSION_CHECK_SECONDS one query reads
+the current versions of all programs with cached links, and drops the entries whose program moved
+(every program-, merchant- and enrollment-changing service bumps the version). So a pause, a new
+allow-list or landing URL reaches every click within VERSION_CHECK_SECONDS, and a warm click costs
+no query and no cache round trip for the link. A link's own change (deactivated, new destination) is
+seen within LINK_CACHE_SECONDS, or at once in this process after `forget_link(code)`. Unknown codes
+are remembered as missing for MISSING_CACHE_SECONDS (bounded, so a scan of random codes cannot grow
+memory without limit).
+
+Duplicate screen: one Redis round trip per click (`cache.add` of the visitor+link key); only an
+actual duplicate pays a second one to read the first click's id. When the cache is down, an
+in-process table takes over: duplicates are then detected per worker only (a visitor whose two clicks
+land on two workers is counted unique twice) — a documented, bounded loss of precision, never an error.
 """
 
 from __future__ import annotations
@@ -12,6 +22,9 @@ import hashlib
 import hmac
 import logging
 import re
+import threading
+import time
+from collections import OrderedDict
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -28,19 +41,17 @@ from merchants.models import Program
 logger = logging.getLogger("tracking")
 
 LINK_CACHE_SECONDS = 60
-PROGRAM_VERSION_SECONDS = 5
+VERSION_CHECK_SECONDS = 2
 MISSING_CACHE_SECONDS = 30
+MAX_CACHED_LINKS = 50_000
+MAX_LOCAL_DUPLICATE_KEYS = 100_000
 PAID_CLICK_PARAMS = ("gclid", "gbraid", "wbraid", "msclkid", "fbclid", "dclid", "ttclid", "twclid", "li_fat_id")
 SUB_PARAMS = ("sub1", "sub2", "sub3", "sub4", "sub5")
-_MISSING = {"missing": True}
 
-
-def _link_key(code: str) -> str:
-    return f"trk:link:{code}"
-
-
-def _version_key(program_id: int) -> str:
-    return f"trk:pv:{program_id}"
+# code -> (expires_at monotonic, entry or None for "missing")
+_links: OrderedDict[str, tuple[float, dict[str, Any] | None]] = OrderedDict()
+_links_lock = threading.Lock()
+_versions_checked_at = 0.0
 
 
 def _program_version(program: Program) -> int:
@@ -70,37 +81,112 @@ def build_link_entry(code: str) -> dict[str, Any] | None:
     }
 
 
+def _store(code: str, entry: dict[str, Any] | None, now: float) -> None:
+    ttl = LINK_CACHE_SECONDS if entry is not None else MISSING_CACHE_SECONDS
+    with _links_lock:
+        _links[code] = (now + ttl, entry)
+        _links.move_to_end(code)
+        while len(_links) > MAX_CACHED_LINKS:
+            _links.popitem(last=False)
+
+
+def _check_versions(now: float) -> None:
+    """One query for the current cache_version of every program with cached links; drop the stale entries."""
+    global _versions_checked_at
+    with _links_lock:
+        if now - _versions_checked_at < VERSION_CHECK_SECONDS:
+            return
+        _versions_checked_at = now
+        cached = {code: entry for code, (_, entry) in _links.items() if entry is not None}
+    if not cached:
+        return
+    program_ids = {entry["program_id"] for entry in cached.values()}
+    current = dict(Program.objects.filter(pk__in=program_ids).values_list("pk", "cache_version"))
+    stale = [code for code, entry in cached.items() if current.get(entry["program_id"]) != entry["version"]]
+    if stale:
+        with _links_lock:
+            for code in stale:
+                _links.pop(code, None)
+
+
 def resolve_link(code: str) -> dict[str, Any] | None:
-    """The cached link entry for a code, rebuilt when its program's cache_version moved."""
-    key = _link_key(code)
-    entry = cache.get(key)
-    if entry is _MISSING or entry == _MISSING:
-        return None
-    if entry is not None:
-        version = cache.get(_version_key(entry["program_id"]))
-        if version is None:
-            version = (Program.objects.filter(pk=entry["program_id"]).values_list("cache_version", flat=True)
-                       .first()) if hasattr(Program, "cache_version") else 1
-            cache.set(_version_key(entry["program_id"]), version or 0, PROGRAM_VERSION_SECONDS)
-        if version == entry["version"]:
-            return entry
+    """The link entry for a code from the in-process cache, rebuilt when stale or its program's version moved."""
+    now = time.monotonic()
+    if now - _versions_checked_at >= VERSION_CHECK_SECONDS:
+        _check_versions(now)
+    cached = _links.get(code)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     entry = build_link_entry(code)
-    if entry is None:
-        cache.set(key, _MISSING, MISSING_CACHE_SECONDS)
-        return None
-    cache.set(key, entry, LINK_CACHE_SECONDS)
-    cache.set(_version_key(entry["program_id"]), entry["version"], PROGRAM_VERSION_SECONDS)
+    _store(code, entry, now)
     return entry
 
 
 def forget_link(code: str) -> None:
-    """Drop a link's cache entry (after the link itself changed)."""
-    cache.delete(_link_key(code))
+    """Drop a link's cache entry in this process (after the link itself changed)."""
+    with _links_lock:
+        _links.pop(code, None)
 
 
 def forget_program(program_id: int) -> None:
-    """Force the next click of any of the program's links to re-read the program."""
-    cache.delete(_version_key(program_id))
+    """Force the next click of any of the program's links in this process to re-read the program."""
+    with _links_lock:
+        for code in [code for code, (_, entry) in _links.items() if entry and entry["program_id"] == program_id]:
+            _links.pop(code, None)
+
+
+def clear_link_cache() -> None:
+    """Forget every cached link of this process (tests)."""
+    global _versions_checked_at
+    with _links_lock:
+        _links.clear()
+        _versions_checked_at = 0.0
+
+
+# Fallback duplicate table when the shared cache is unreachable: key -> (expires_at monotonic, click id).
+_local_duplicates: OrderedDict[str, tuple[float, str]] = OrderedDict()
+_local_duplicates_lock = threading.Lock()
+
+
+def _claim_locally(key: str, click_id: str, seconds: int) -> str | None:
+    now = time.monotonic()
+    with _local_duplicates_lock:
+        found = _local_duplicates.get(key)
+        if found is not None and found[0] > now:
+            return found[1]
+        _local_duplicates[key] = (now + seconds, click_id)
+        _local_duplicates.move_to_end(key)
+        while len(_local_duplicates) > MAX_LOCAL_DUPLICATE_KEYS:
+            _local_duplicates.popitem(last=False)
+    return None
+
+
+def claim_first_click(*, link_id: int, visitor: str, click_id: str, seconds: int) -> str | None:
+    """Mark this visitor's click on the link; None when it is the first in the window, else the first click's id."""
+    key = f"trk:dup:{link_id}:{visitor}"
+    try:
+        if cache.add(key, click_id, seconds):  # one round trip for a first click
+            return None
+        original = cache.get(key)
+        # Expired between the two calls: this click is the first again.
+        return str(original) if original else None
+    except Exception:  # the cache is down: detect duplicates per process rather than fail the click
+        logger.warning("duplicate-click cache unavailable; using the in-process table", exc_info=True)
+        return _claim_locally(key, click_id, seconds)
+
+
+def release_first_click(*, link_id: int, visitor: str, click_id: str) -> None:
+    """Undo claim_first_click when the click could not be stored, so no later click carries a lost id."""
+    key = f"trk:dup:{link_id}:{visitor}"
+    with _local_duplicates_lock:
+        found = _local_duplicates.get(key)
+        if found is not None and found[1] == click_id:
+            del _local_duplicates[key]
+    try:
+        if cache.get(key) == click_id:
+            cache.delete(key)
+    except Exception:  # noqa: BLE001 — best effort; the entry expires with the window anyway
+        logger.warning("could not release the duplicate-click key", exc_info=True)
 
 
 def client_ip(request: HttpRequest) -> str:

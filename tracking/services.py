@@ -23,6 +23,7 @@ from affiliates.models import AffiliateMembership, Enrollment
 from merchants import commissions
 from merchants.models import CommissionRule, Program, ProgramTerms
 from network import money
+from tracking import recorder
 from tracking.models import Click, Conversion, ConversionEvent, Customer, ReversalRequest, StripeIntegration
 
 logger = logging.getLogger("tracking")
@@ -36,15 +37,13 @@ IP_VELOCITY_WINDOW = timedelta(hours=24)
 def record_click(*, entry: dict[str, Any], click_id: str, now: datetime, subs: list[str], destination_url: str,
                  referrer: str, user_agent: str, device: str, country: str, ip_hash: str, visitor: str,
                  paid_click_params: list[str], flags: list[str], is_unique: bool) -> None:
-    """Store one click with a single INSERT (autocommit: durable before the 302 leaves)."""
-    Click(
-        network_id=entry["network_id"], click_id=click_id, created_at=now, link_id=entry["link_id"],
-        program_id=entry["program_id"], affiliate_id=entry["affiliate_id"],
-        sub1=subs[0], sub2=subs[1], sub3=subs[2], sub4=subs[3], sub5=subs[4],
-        destination_url=destination_url[:2000], referrer=referrer[:500], user_agent=user_agent[:500],
-        device=device, country=country, ip_hash=ip_hash, visitor_hash=visitor,
-        paid_click_params=paid_click_params, flags=flags, is_unique=is_unique, is_attributable=is_unique,
-    ).save(force_insert=True)
+    """Store one click durably before returning (group commit on PostgreSQL; tracking/recorder.py)."""
+    # A plain tuple in recorder.CLICK_COLUMNS order: no model instance on the hot path.
+    recorder.record_click_rows([(
+        entry["network_id"], click_id, now, entry["link_id"], entry["program_id"], entry["affiliate_id"],
+        subs[0], subs[1], subs[2], subs[3], subs[4], destination_url[:2000], referrer[:500], user_agent[:500],
+        device, country, ip_hash, visitor, paid_click_params, flags, is_unique, is_unique,
+    )])
 
 
 @dataclass

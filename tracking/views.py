@@ -72,11 +72,13 @@ def click(request: HttpRequest, code: str) -> HttpResponse:
     now = timezone.now()
     ip = clicks.client_ip(request)
     visitor = clicks.visitor_hash(ip, user_agent)
-    duplicate_key = f"trk:dup:{entry['link_id']}:{visitor}"
-    original = clicks.cache.get(duplicate_key) if entry["duplicate_seconds"] else None
-    subs = [(query.get(name) or entry["subs"][i])[:100] for i, name in enumerate(clicks.SUB_PARAMS)]
     click_id = new_click_id()
+    # Claimed before the row is stored, so two concurrent clicks of one visitor cannot both be "first".
+    original = clicks.claim_first_click(link_id=entry["link_id"], visitor=visitor, click_id=click_id,
+                                        seconds=entry["duplicate_seconds"]) if entry["duplicate_seconds"] else None
+    subs = [(query.get(name) or entry["subs"][i])[:100] for i, name in enumerate(clicks.SUB_PARAMS)]
     try:
+        # Returns only after the row is committed (group commit on PostgreSQL): the 302 below is durable.
         services.record_click(
             entry=entry, click_id=click_id, now=now, subs=subs, destination_url=destination,
             referrer=request.META.get("HTTP_REFERER", ""), user_agent=user_agent,
@@ -85,11 +87,11 @@ def click(request: HttpRequest, code: str) -> HttpResponse:
             flags=["duplicate"] if original else [], is_unique=original is None)
     except DatabaseError:
         # The visitor still goes on; without a click id nothing can be credited, and the loss is counted.
+        if original is None and entry["duplicate_seconds"]:
+            clicks.release_first_click(link_id=entry["link_id"], visitor=visitor, click_id=click_id)
         clicks.increment_metric("tracking_unrecorded_clicks", detail=f"link={entry['link_id']}")
         return _redirect(destination)
     carried = original or click_id
-    if original is None and entry["duplicate_seconds"]:
-        clicks.cache.set(duplicate_key, click_id, entry["duplicate_seconds"])
     response = _redirect(clicks.with_param(destination, entry["click_param"], carried))
     name = cookie_name(entry["program_id"])
     if not (entry["first_click"] and request.COOKIES.get(name)):
