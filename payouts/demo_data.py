@@ -13,7 +13,9 @@ def load(context: dict[str, Any]) -> None:
     network = context.get("network")
     if network is None:
         return
-    merchants = context.get("merchants") or list(Merchant.objects.for_network(network).order_by("name"))
+    # The merchants app puts a dict (short name → Merchant) into the context.
+    merchants = list((context.get("merchants") or {}).values()) or list(
+        Merchant.objects.for_network(network).order_by("name"))
     for merchant in merchants:
         currencies = sorted(set(Program.objects.for_network(network).filter(merchant=merchant)
                                 .values_list("currency", flat=True))) or [network.default_currency]
