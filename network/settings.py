@@ -200,8 +200,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # payouts: funding traffic light hourly; last month's invoices daily (idempotent, issues once).
     "payouts-refresh-funding-status": {"task": "payouts.tasks.refresh_funding_status", "schedule": 3600.0},
     "payouts-issue-invoices": {"task": "payouts.tasks.issue_invoices", "schedule": 86400.0},
+    # payouts: build due batches hourly (one per period); poll sent payouts and recover stale claims.
+    "payouts-build-due-payouts": {"task": "payouts.tasks.build_due_payouts", "schedule": 3600.0},
+    "payouts-poll-payouts": {"task": "payouts.tasks.poll_payouts", "schedule": 300.0},
     # reports: rollups for the dashboards, incremental and idempotent.
     "reports-refresh-rollups": {"task": "reports.tasks.refresh_rollups", "schedule": 60.0},
+    # tracking: approve due conversions and post the ledger hourly; marketplace figures every 15 minutes.
+    "tracking-reconcile": {"task": "tracking.tasks.reconcile_all_networks", "schedule": 3600.0},
+    "tracking-refresh-program-metrics": {"task": "tracking.tasks.refresh_program_metrics", "schedule": 900.0},
 }
 
 REST_FRAMEWORK = {

@@ -276,3 +276,186 @@ class InvoiceLine(NetworkOwned):
 
     def __str__(self) -> str:
         return self.description
+
+
+# --- Payouts: profiles, batches, payouts, their events, provider webhook deliveries (docs/payouts.md). ---
+
+class PayoutMethod(models.TextChoices):
+    """How an affiliate is paid; each has one provider in payouts/providers/."""
+
+    PAYPAL = "paypal", _("PayPal")
+    PAYONEER = "payoneer", _("Payoneer")
+    STRIPE = "stripe", _("Stripe Connect")
+    BANK = "bank", _("Bank transfer")
+    SANDBOX = "sandbox", _("Sandbox (demo)")
+
+
+class PayoutProfile(NetworkOwned):
+    """How, in which currency and from which amount an affiliate wants to be paid, with a tax declaration."""
+
+    class Verification(models.TextChoices):
+        VERIFIED = "verified", _("Verified")
+        PENDING = "pending", _("Waiting for the provider")
+        UNVERIFIED = "unverified", _("Not verified")
+
+    affiliate = models.OneToOneField("affiliates.Affiliate", on_delete=models.CASCADE, related_name="+")
+    method = models.CharField(max_length=16, choices=PayoutMethod.choices)
+    # Normalized by the provider's validate_recipient; copied onto each payout when a batch is built.
+    details = models.JSONField(default=dict, blank=True)
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    # Null: the network minimum. Never below it (the services refuse).
+    threshold_minor = models.BigIntegerField(null=True, blank=True)
+    # {"form": "w9"|"w8ben", "legal_name", "country", "tax_id", "signed_on": "YYYY-MM-DD"}
+    tax = models.JSONField(default=dict, blank=True)
+    verification = models.CharField(max_length=16, choices=Verification.choices, default=Verification.UNVERIFIED)
+    verification_note = models.CharField(max_length=255, blank=True)
+    # What the provider last said about the account (Stripe account.updated detail, Payoneer payee status).
+    provider_account = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.affiliate_id}: {self.method} {self.currency}"
+
+
+class PayoutBatch(NetworkOwned):
+    """All payouts of one network for one schedule period; staff review and approve it before it is sent."""
+
+    class Status(models.TextChoices):
+        REVIEW = "review", _("In review")
+        APPROVED = "approved", _("Approved, sending")
+        COMPLETED = "completed", _("Completed")
+
+    ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.REVIEW: frozenset({Status.APPROVED, Status.COMPLETED}),
+        Status.APPROVED: frozenset({Status.COMPLETED}),
+        Status.COMPLETED: frozenset(),
+    }
+
+    # The schedule period ("2026-03", "2026-03-16", "net-2026-02"): one batch per period (a rerun builds nothing).
+    period_key = models.CharField(max_length=32)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REVIEW)
+    built_at = models.DateTimeField(default=timezone.now)
+    built_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")  # None: built by the schedule
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # Affiliates whose balance reached the threshold but who are on hold: [{affiliate, name, currency,
+    # amount_minor, reasons}]. Snapshot at build time; their money stays in their balance.
+    exceptions = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-built_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["network", "period_key"], name="payout_batch_unique_period")]
+
+    def __str__(self) -> str:
+        return f"{self.network_id}:{self.period_key}"
+
+    @property
+    def reference(self) -> str:
+        """Our batch reference; providers derive their batch keys from it (PayPal sender_batch_id)."""
+        return f"payout-batch:{self.pk}"
+
+
+class Payout(NetworkOwned):
+    """One payment to one affiliate in one currency; its provider key is fixed when the row is created."""
+
+    class Status(models.TextChoices):
+        CREATED = "created", _("Waiting for approval")
+        SUBMITTING = "submitting", _("Sending")
+        SUBMITTED = "submitted", _("Sent, waiting for the provider")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Failed")
+        RETURNED = "returned", _("Returned")
+        REMOVED = "removed", _("Removed from the batch")
+
+    ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.CREATED: frozenset({Status.SUBMITTING, Status.REMOVED, Status.FAILED}),
+        # SUBMITTING → SUBMITTING: a new claim after an uncertain attempt (the lease ran out).
+        Status.SUBMITTING: frozenset({Status.SUBMITTING, Status.SUBMITTED, Status.PAID, Status.FAILED}),
+        Status.SUBMITTED: frozenset({Status.PAID, Status.FAILED}),
+        Status.PAID: frozenset({Status.RETURNED}),
+        Status.FAILED: frozenset(),
+        Status.RETURNED: frozenset(),
+        Status.REMOVED: frozenset(),
+    }
+    OPEN_STATUSES = frozenset({Status.CREATED, Status.SUBMITTING, Status.SUBMITTED})  # money in transit
+
+    batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="payouts")
+    affiliate = models.ForeignKey("affiliates.Affiliate", on_delete=models.PROTECT, related_name="+")
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    method = models.CharField(max_length=16, choices=PayoutMethod.choices)
+    recipient = models.JSONField(default=dict, blank=True)  # the profile details when the batch was built
+    # Deterministic and unique: every provider key (Stripe Idempotency-Key, PayPal sender_item_id,
+    # Payoneer client_reference_id, sandbox reference) derives from it, across every retry.
+    reference = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
+    attempts = models.PositiveIntegerField(default=0)
+    # A claim in "submitting" holds until then; after it a new run checks the provider by key first.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(max_length=128, blank=True)
+    provider_batch_id = models.CharField(max_length=128, blank=True)
+    provider_status = models.CharField(max_length=64, blank=True)
+    failure_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    # When the settled hooks (tracking marks conversions paid) last ran to completion; None = still to run.
+    hooks_done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "affiliate", "currency"], name="payout_unique_per_batch"),
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="payout_positive"),
+        ]
+        indexes = [models.Index(fields=["network", "status"], name="payout_network_status")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class PayoutEvent(NetworkOwned):
+    """One state change of a payout: who or what moved it, from where to where, and why."""
+
+    payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=16)
+    to_status = models.CharField(max_length=16)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    source = models.CharField(max_length=64, blank=True)  # "submit", "poll", "webhook:<event id>", "staff", …
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.payout_id}: {self.from_status} → {self.to_status}"
+
+
+class ProviderWebhookEvent(models.Model):
+    """A provider notification we processed, unique per (provider, event id) so replays change nothing."""
+
+    provider = models.CharField(max_length=16, choices=PayoutMethod.choices)
+    provider_event_id = models.CharField(max_length=128)
+    event_type = models.CharField(max_length=64)
+    reference = models.CharField(max_length=128, blank=True)
+    network = models.ForeignKey("network.Network", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="+")  # known once the reference matched a payout or profile
+    outcome = models.CharField(max_length=255, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["provider", "provider_event_id"],
+                                               name="provider_webhook_unique_event")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.provider_event_id}"

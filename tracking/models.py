@@ -91,6 +91,18 @@ class Customer(NetworkOwned):
         return self.external_id
 
 
+class ReasonCode(models.TextChoices):
+    """Why a conversion was declined, held, reversed or a claim answered; affiliates see it."""
+
+    DUPLICATE = "duplicate", _("Duplicate order")
+    RETURNED = "returned", _("Goods returned")
+    CANCELLED = "cancelled", _("Order cancelled")
+    FRAUD = "fraud", _("Fraud")
+    TEST_ORDER = "test_order", _("Test order")
+    NOT_ELIGIBLE = "not_eligible", _("Not eligible under the program terms")
+    OTHER = "other", _("Other")
+
+
 class Conversion(NetworkOwned):
     """A sale, lead or other action reported by a merchant, attributed (or not) and priced at conversion time."""
 
@@ -145,6 +157,18 @@ class Conversion(NetworkOwned):
     explanation = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     status_reason = models.CharField(max_length=255, blank=True)
+    # The reason code of the last decision (blank for automatic moves), shown to the affiliate.
+    reason_code = models.CharField(max_length=16, choices=ReasonCode.choices, blank=True)
+    # Partial reversals: the part of the sale and of the commission given back so far (Σ ≤ the original).
+    reversed_amount_minor = models.BigIntegerField(default=0)
+    reversed_commission_minor = models.BigIntegerField(default=0)
+    reversal_count = models.PositiveIntegerField(default=0)
+    # The network fee charged at approval (0 until approved), for the merchant's view.
+    fee_minor = models.BigIntegerField(default=0)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    # The payout that settled it (the payouts app's reference; a key, not a foreign key).
+    payout_ref = models.CharField(max_length=64, blank=True)
     flags = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.API)
     attribution = models.CharField(max_length=16, choices=Attribution.choices, default=Attribution.NONE)
@@ -192,6 +216,8 @@ class ConversionEvent(NetworkOwned):
         CREATED = "created", _("Created")
         TRANSITION = "transition", _("Status change")
         REVERSAL_REQUESTED = "reversal_requested", _("Reversal requested")
+        PARTIAL_REVERSAL = "partial_reversal", _("Partly reversed")
+        REATTRIBUTED = "reattributed", _("Credited after a claim")
 
     conversion = models.ForeignKey(Conversion, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -200,11 +226,13 @@ class ConversionEvent(NetworkOwned):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                               related_name="+")
     reason = models.CharField(max_length=255, blank=True)
+    reason_code = models.CharField(max_length=16, choices=ReasonCode.choices, blank=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["conversion", "created_at"])]
 
     def __str__(self) -> str:
         return f"{self.conversion_id}:{self.kind}"
@@ -264,3 +292,71 @@ class StripeEvent(NetworkOwned):
 
     def __str__(self) -> str:
         return self.event_id
+
+
+class ConversionClaim(NetworkOwned):
+    """An affiliate's claim for a missing or wrongly declined conversion; the merchant accepts or rejects it."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.OPEN: frozenset({Status.ACCEPTED, Status.REJECTED}),
+        Status.ACCEPTED: frozenset(),
+        Status.REJECTED: frozenset(),
+    }
+
+    program = models.ForeignKey("merchants.Program", on_delete=models.PROTECT, related_name="+")
+    # Denormalised from the program: merchant scoping is one column.
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+")
+    affiliate = models.ForeignKey("affiliates.Affiliate", on_delete=models.PROTECT, related_name="conversion_claims")
+    order_id = models.CharField(max_length=128)
+    order_date = models.DateField()
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    note = models.TextField(blank=True, max_length=2000)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    # The conversion the claim is about (found at opening) or the one accepting it created.
+    conversion = models.ForeignKey(Conversion, on_delete=models.PROTECT, null=True, blank=True, related_name="claims")
+    answer = models.CharField(max_length=500, blank=True)
+    reason_code = models.CharField(max_length=16, choices=ReasonCode.choices, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    answered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One open claim per order: a second one would be answered twice.
+            models.UniqueConstraint(fields=["program", "order_id"], condition=models.Q(status="open"),
+                                    name="conversion_claim_one_open_per_order"),
+            models.CheckConstraint(condition=models.Q(amount_minor__gte=0), name="conversion_claim_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["network", "merchant", "status"]),
+                   models.Index(fields=["network", "affiliate", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"claim {self.program_id}:{self.order_id}"
+
+
+class ConversionClaimEvent(NetworkOwned):
+    """What happened to a claim (opened, accepted, rejected), by whom and why."""
+
+    claim = models.ForeignKey(ConversionClaim, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}:{self.to_status}"

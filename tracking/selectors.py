@@ -55,3 +55,54 @@ def click_count(network: Network, *, program_id: int | None = None) -> int:
     if program_id is not None:
         queryset = queryset.filter(program_id=program_id)
     return queryset.count()
+
+
+def pending_commission(network: Network, affiliate_ids: list[int] | None) -> dict[tuple[int, str], int]:
+    """Pending and held commission per (affiliate, currency): the `pending` balance (payouts' registered source)."""
+    from django.db.models import Sum
+
+    queryset = Conversion.objects.for_network(network).filter(
+        status__in=[Conversion.Status.PENDING, Conversion.Status.HOLD], affiliate__isnull=False)
+    if affiliate_ids is not None:
+        queryset = queryset.filter(affiliate_id__in=affiliate_ids)
+    rows = queryset.values_list("affiliate_id", "currency").annotate(total=Sum("commission_minor"))
+    return {(affiliate_id, currency): total for affiliate_id, currency, total in rows if total}
+
+
+def pending_cost(network: Network, merchant_ids: list[int], since: datetime) -> dict[tuple[int, str], int]:
+    """Pending cost (commission + network fee) per (merchant, currency) since a time, for the funding forecast."""
+    from django.db.models import Count, Sum
+
+    from merchants.models import Merchant
+    from network import money
+    from payouts import fees
+
+    rows = (Conversion.objects.for_network(network)
+            .filter(status__in=[Conversion.Status.PENDING, Conversion.Status.HOLD], affiliate__isnull=False,
+                    merchant_id__in=merchant_ids, occurred_at__gte=since)
+            .values_list("merchant_id", "currency")
+            .annotate(commission=Sum("commission_minor"), amount=Sum("amount_minor"), n=Count("pk")))
+    merchants = {m.pk: m for m in Merchant.objects.filter(pk__in=merchant_ids)}
+    found: dict[tuple[int, str], int] = {}
+    for merchant_id, currency, commission, amount, count in rows:
+        terms = fees.fee_terms(network=network, merchant=merchants.get(merchant_id))
+        # A forecast, not a charge: the fee is estimated on the sums (the ledger rounds per conversion).
+        if terms.fee_type == network.FeeType.PERCENT_OF_COMMISSION:
+            fee = money.apply_rate(commission or 0, terms.rate)
+        elif terms.fee_type == network.FeeType.PERCENT_OF_SALE:
+            fee = money.apply_rate(amount or 0, terms.rate)
+        else:
+            fee = terms.flat_minor * count if currency == terms.flat_currency else 0
+        found[(merchant_id, currency)] = (commission or 0) + fee
+    return found
+
+
+def review_queue(queryset: QuerySet[Conversion]) -> QuerySet[Conversion]:
+    """Pending and held conversions, held first then the oldest: what a merchant decides next."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    return (queryset.filter(status__in=[Conversion.Status.PENDING, Conversion.Status.HOLD])
+            .select_related("program", "affiliate")
+            .annotate(held_first=Case(When(status=Conversion.Status.HOLD, then=Value(0)), default=Value(1),
+                                      output_field=IntegerField()))
+            .order_by("held_first", "occurred_at", "id"))

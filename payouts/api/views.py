@@ -1,4 +1,4 @@
-"""Payouts API: balances, merchant funding (staff), invoices."""
+"""Payouts API: balances, merchant funding (staff), invoices, payout profile, batches and payouts."""
 
 from typing import Any
 
@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -13,9 +14,9 @@ from network import money
 from network.actors import AFFILIATE, MERCHANT, STAFF
 from network.api.base import NetworkScopedAPIView, NetworkScopedViewSet
 from network.api.pagination import PageNumberPagination
-from payouts import selectors, services
+from payouts import payout_selectors, payout_services, selectors, services
 from payouts.api import serializers
-from payouts.models import Invoice, InvoiceLine, MerchantFunding
+from payouts.models import Invoice, InvoiceLine, MerchantFunding, Payout, PayoutBatch
 
 
 def _id_param(request: Request, name: str) -> int | None:
@@ -92,3 +93,75 @@ class InvoiceViewSet(NetworkScopedViewSet, mixins.ListModelMixin, mixins.Retriev
     serializer_class = serializers.InvoiceSerializer
     merchant_field = "merchant_id"
     filterset_fields = ["merchant", "currency", "period_start"]
+
+
+class PayoutProfileView(NetworkScopedAPIView):
+    """The calling affiliate's own payout profile (method, details, currency, threshold, tax)."""
+
+    allowed_actor_kinds = frozenset({AFFILIATE})
+    required_scope = "payouts"
+
+    def _body(self) -> dict[str, Any]:
+        profile = payout_selectors.profile_for(network=self.network, affiliate_id=self.actor.affiliate_id)
+        from affiliates.models import Affiliate
+
+        affiliate = Affiliate.objects.for_network(self.network).get(pk=self.actor.affiliate_id)
+        return serializers.profile_to_api(network=self.network, profile=profile,
+                                          reasons=payout_services.hold_reasons(profile=profile, affiliate=affiliate))
+
+    @extend_schema(responses=serializers.PayoutProfileSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(self._body())
+
+    @extend_schema(request=serializers.PayoutProfileInputSerializer, responses=serializers.PayoutProfileSerializer)
+    def put(self, request: Request) -> Response:
+        data = serializers.PayoutProfileInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        payout_services.save_payout_profile(
+            network=self.network, affiliate_id=self.actor.affiliate_id, method=values["method"],
+            details=values["details"], currency=values["currency"], threshold=values.get("threshold"),
+            tax=values["tax"], actor=request.user)
+        return Response(self._body())
+
+
+class PayoutBatchViewSet(NetworkScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Payout batches for review; owners and admins approve (maker-checker when the network requires it)."""
+
+    allowed_actor_kinds = frozenset({STAFF})
+    required_scope = "payouts"
+    queryset = PayoutBatch.objects.prefetch_related("payouts").order_by("-built_at", "-pk")
+    serializer_class = serializers.PayoutBatchSerializer
+    filterset_fields = ["status", "period_key"]
+
+    @extend_schema(request=None, responses=serializers.PayoutBatchSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        self.require_network_manager()
+        batch = payout_services.approve_payout_batch(network=self.network, batch_id=self.get_object().pk,
+                                                     actor=request.user)
+        batch = self.get_queryset().get(pk=batch.pk)
+        return Response(self.get_serializer(batch).data)
+
+
+class PayoutViewSet(NetworkScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Payouts: staff see all, an affiliate its own; `remove` takes one out of a batch in review."""
+
+    allowed_actor_kinds = frozenset({STAFF, AFFILIATE})
+    required_scope = "payouts"
+    queryset = Payout.objects.order_by("-created_at", "-pk")
+    serializer_class = serializers.PayoutSerializer
+    affiliate_field = "affiliate_id"
+    filterset_fields = ["batch", "status", "currency", "method", "affiliate"]
+
+    @extend_schema(request=None, responses=serializers.PayoutSerializer)
+    @action(detail=True, methods=["post"])
+    def remove(self, request: Request, pk: str) -> Response:
+        if not self.actor.is_staff:
+            from rest_framework.exceptions import PermissionDenied
+
+            raise PermissionDenied("Only network staff may change a batch.")
+        self.require_network_manager()
+        payout = payout_services.remove_payout(network=self.network, payout_id=self.get_object().pk,
+                                               actor=request.user, reason=str(request.data.get("reason") or ""))
+        return Response(self.get_serializer(payout).data)

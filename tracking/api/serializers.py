@@ -24,14 +24,23 @@ class ConversionInputSerializer(serializers.Serializer):
 class ConversionSerializer(serializers.ModelSerializer):
     amount = serializers.SerializerMethodField()
     commission = serializers.SerializerMethodField()
+    reversed_amount = serializers.SerializerMethodField()
+    reversed_commission = serializers.SerializerMethodField()
     click_id = serializers.SerializerMethodField()
 
     class Meta:
         model = Conversion
-        fields = ["id", "program", "affiliate", "status", "status_reason", "order_id", "action", "amount",
-                  "currency", "commission", "explanation", "flags", "attribution", "attribution_note", "source",
+        fields = ["id", "program", "affiliate", "status", "status_reason", "reason_code", "order_id", "action",
+                  "amount", "currency", "commission", "reversed_amount", "reversed_commission", "explanation",
+                  "flags", "attribution", "attribution_note", "source",
                   "click_id", "sub1", "sub2", "sub3", "sub4", "sub5", "occurred_at", "created_at"]
         read_only_fields = fields
+
+    def get_reversed_amount(self, obj: Conversion) -> str:
+        return money.to_major(obj.reversed_amount_minor, obj.currency)
+
+    def get_reversed_commission(self, obj: Conversion) -> str:
+        return money.to_major(obj.reversed_commission_minor, obj.currency)
 
     def get_amount(self, obj: Conversion) -> str:
         return money.to_major(obj.amount_minor, obj.currency)

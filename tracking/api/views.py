@@ -13,6 +13,7 @@ from network.actors import MERCHANT, STAFF
 from network.api.base import NetworkScopedViewSet
 from tracking import services
 from tracking.api import serializers
+from tracking.api.lifecycle import ConversionLifecycleActions
 from tracking.models import Conversion
 
 
@@ -33,7 +34,8 @@ class ConversionFilter(django_filters.FilterSet):
         fields: ClassVar[list[str]] = []
 
 
-class ConversionViewSet(NetworkScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class ConversionViewSet(ConversionLifecycleActions, NetworkScopedViewSet, mixins.ListModelMixin,
+                        mixins.RetrieveModelMixin):
     """GET lists conversions within scope; POST records one (merchant for own programs, staff for any)."""
 
     queryset = Conversion.objects.select_related("click").order_by("-occurred_at", "-id")
