@@ -208,9 +208,6 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # tracking: approve due conversions and post the ledger hourly; marketplace figures every 15 minutes.
     "tracking-reconcile": {"task": "tracking.tasks.reconcile_all_networks", "schedule": 3600.0},
     "tracking-refresh-program-metrics": {"task": "tracking.tasks.refresh_program_metrics", "schedule": 900.0},
-    # tracking: approve due conversions and post the ledger hourly; marketplace figures every 15 minutes.
-    "tracking-reconcile": {"task": "tracking.tasks.reconcile_all_networks", "schedule": 3600.0},
-    "tracking-refresh-program-metrics": {"task": "tracking.tasks.refresh_program_metrics", "schedule": 900.0},
 }
 
 REST_FRAMEWORK = {
