@@ -121,6 +121,8 @@ class ApiKeyViewSet(NetworkScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
             kind = target_kind
         api_key, key = services.create_api_key(network=self.network, user=user, actor_kind=kind,
                                                actor_id=actor_id, name=data["name"], scopes=data["scopes"])
+        services.record_audit(network=self.network, actor=request.user, action="api_key.created", obj=api_key,
+                              data={"prefix": api_key.prefix, "scopes": api_key.scopes, "for": kind})
         return Response({"id": api_key.pk, "key": key, "prefix": api_key.prefix}, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=serializers.ApiKeySerializer)
