@@ -10,8 +10,9 @@ seen within LINK_CACHE_SECONDS, or at once in this process after `forget_link(co
 are remembered as missing for MISSING_CACHE_SECONDS (bounded, so a scan of random codes cannot grow
 memory without limit).
 
-Duplicate screen: one Redis round trip per click (`cache.add` of the visitor+link key); only an
-actual duplicate pays a second one to read the first click's id. When the cache is down, an
+Duplicate screen: no Redis round trip in the request at all: the group-commit writer claims the
+visitor+link keys of a whole batch in one pipelined round trip (`SET key id NX EX GET`) just before
+its COPY (claim_first_clicks); the synchronous path claims one key with `cache.add`. When the cache is down, an
 in-process table takes over: duplicates are then detected per worker only (a visitor whose two clicks
 land on two workers is counted unique twice) — a documented, bounded loss of precision, never an error.
 """
@@ -163,29 +164,70 @@ def _claim_locally(key: str, click_id: str, seconds: int) -> str | None:
 
 def claim_first_click(*, link_id: int, visitor: str, click_id: str, seconds: int) -> str | None:
     """Mark this visitor's click on the link; None when it is the first in the window, else the first click's id."""
-    key = f"trk:dup:{link_id}:{visitor}"
+    return claim_first_clicks([(duplicate_key(link_id, visitor), click_id, seconds)])[0]
+
+
+def duplicate_key(link_id: int, visitor: str) -> str:
+    """The cache key that remembers a visitor's first click on a link."""
+    return f"trk:dup:{link_id}:{visitor}"
+
+
+def _redis_client() -> Any:
+    """The raw Redis client behind Django's cache, or None when the cache is not Redis."""
+    backend = getattr(cache, "_cache", None)
+    if type(cache).__name__ != "RedisCache" or backend is None:
+        return None
+    return backend.get_client(write=True)
+
+
+def claim_first_clicks(claims: list[tuple[str, str, int]]) -> list[str | None]:
+    """claim_first_click for a batch (key, click id, seconds): one pipelined Redis round trip for all.
+
+    `SET key id NX EX seconds GET` (Redis ≥ 7) sets the key when absent and returns the previous value,
+    so each answer is None for a first click, else the first click's id. Without Redis each claim is
+    made through Django's cache; when the cache is down, the in-process table decides.
+    """
+    if not claims:
+        return []
     try:
-        if cache.add(key, click_id, seconds):  # one round trip for a first click
+        client = _redis_client()
+        if client is not None:
+            pipeline = client.pipeline(transaction=False)
+            for key, click_id, seconds in claims:
+                pipeline.set(cache.make_and_validate_key(key), click_id, nx=True, ex=max(1, seconds), get=True)
+            return [value.decode() if isinstance(value, bytes) else value for value in pipeline.execute()]
+    except Exception:  # the cache is down: detect duplicates per process rather than fail the clicks
+        logger.warning("duplicate-click cache unavailable; using the in-process table", exc_info=True)
+        return [_claim_locally(key, click_id, seconds) for key, click_id, seconds in claims]
+    return [_claim_one(key, click_id, seconds) for key, click_id, seconds in claims]
+
+
+def _claim_one(key: str, click_id: str, seconds: int) -> str | None:
+    try:
+        if cache.add(key, click_id, seconds):
             return None
         original = cache.get(key)
-        # Expired between the two calls: this click is the first again.
-        return str(original) if original else None
-    except Exception:  # the cache is down: detect duplicates per process rather than fail the click
+        return str(original) if original else None  # expired between the two calls: first again
+    except Exception:
         logger.warning("duplicate-click cache unavailable; using the in-process table", exc_info=True)
         return _claim_locally(key, click_id, seconds)
 
 
-def release_first_click(*, link_id: int, visitor: str, click_id: str) -> None:
-    """Undo claim_first_click when the click could not be stored, so no later click carries a lost id."""
-    key = f"trk:dup:{link_id}:{visitor}"
+def release_first_click(*, key: str, click_id: str) -> None:
+    """Undo a claim when the click could not be stored, so no later click carries a lost id."""
     with _local_duplicates_lock:
         found = _local_duplicates.get(key)
         if found is not None and found[1] == click_id:
             del _local_duplicates[key]
     try:
-        if cache.get(key) == click_id:
+        client = _redis_client()
+        if client is not None:
+            raw_key = cache.make_and_validate_key(key)
+            if client.get(raw_key) in (click_id, click_id.encode()):
+                client.delete(raw_key)
+        elif cache.get(key) == click_id:
             cache.delete(key)
-    except Exception:  # noqa: BLE001 — best effort; the entry expires with the window anyway
+    except Exception:  # best effort; the entry expires with the window anyway
         logger.warning("could not release the duplicate-click key", exc_info=True)
 
 

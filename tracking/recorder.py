@@ -44,12 +44,16 @@ CLICK_COLUMNS = (
     "ip_hash", "visitor_hash", "paid_click_params", "flags", "is_unique", "is_attributable",
 )
 JSON_COLUMNS = frozenset({CLICK_COLUMNS.index("paid_click_params"), CLICK_COLUMNS.index("flags")})
+FLAGS, UNIQUE, ATTRIBUTABLE = (CLICK_COLUMNS.index(name) for name in ("flags", "is_unique", "is_attributable"))
+CLICK_ID = CLICK_COLUMNS.index("click_id")
 MAX_BATCH = 512
 # How long a request waits for its row to be *taken* before giving up (the visitor then goes on without
 # a click id). Generous: a healthy batch takes milliseconds; this only bounds a stuck database.
 WAIT_SECONDS = float(os.environ.get("TRACKING_RECORD_WAIT_SECONDS", "5"))
 
-Row = tuple[Any, ...]
+Row = list[Any]
+# A duplicate-screen claim: (cache key, click id, window seconds); None when the program has no window.
+Claim = tuple[str, str, int] | None
 
 _QUEUED, _TAKEN, _WITHDRAWN = 0, 1, 2
 
@@ -59,10 +63,12 @@ class ClickNotRecorded(DatabaseError):
 
 
 class _Pending:
-    __slots__ = ("done", "error", "row", "state")
+    __slots__ = ("claim", "done", "error", "original", "row", "state")
 
-    def __init__(self, row: Row) -> None:
+    def __init__(self, row: Row, claim: Claim) -> None:
         self.row = row
+        self.claim = claim
+        self.original: str | None = None
         self.state = _QUEUED
         self.error: BaseException | None = None
         self.done = threading.Event()
@@ -87,9 +93,11 @@ def insert_rows(rows: Sequence[Row], *, using: str = "default") -> None:
 class GroupCommitRecorder:
     """One writer thread per process that commits the click rows of all requests in flight together."""
 
-    def __init__(self, *, write: Callable[[Sequence[Row]], None] | None = None, max_batch: int = MAX_BATCH,
-                 wait_seconds: float = WAIT_SECONDS, using: str = "default") -> None:
+    def __init__(self, *, write: Callable[[Sequence[Row]], None] | None = None,
+                 screen: Callable[[list[tuple[str, str, int]]], list[str | None]] | None = None,
+                 max_batch: int = MAX_BATCH, wait_seconds: float = WAIT_SECONDS, using: str = "default") -> None:
         self._write = write or (lambda rows: copy_rows(rows, using=using))
+        self._screen = screen or _claim_first_clicks
         self._using = using
         self.max_batch = max_batch
         self.wait_seconds = wait_seconds
@@ -111,10 +119,13 @@ class GroupCommitRecorder:
                 self._thread = threading.Thread(target=self._run, name="click-group-commit", daemon=True)
                 self._thread.start()
 
-    def record(self, row: Row) -> None:
-        """Hand one click row to the writer and return once it is committed; ClickNotRecorded otherwise."""
+    def record(self, row: Row, claim: Claim = None) -> str | None:
+        """Hand one click row to the writer, return once committed: the first click's id for a duplicate, else None.
+
+        ClickNotRecorded when the row was not stored.
+        """
         self._ensure_thread()
-        pending = _Pending(row)
+        pending = _Pending(row, claim)
         with self._ready:
             self._queue.append(pending)
             self._ready.notify()
@@ -127,6 +138,7 @@ class GroupCommitRecorder:
             pending.done.wait()  # taken: its batch is being committed now; its outcome decides
         if pending.error is not None:
             raise ClickNotRecorded(str(pending.error)) from pending.error
+        return pending.original
 
     def _take(self) -> list[_Pending]:
         with self._ready:
@@ -146,15 +158,36 @@ class GroupCommitRecorder:
             if batch:
                 self._flush(batch)
 
+    def _claim(self, batch: list[_Pending]) -> None:
+        """The duplicate screen for the whole batch in one call (one Redis round trip)."""
+        claimed = [pending for pending in batch if pending.claim is not None]
+        if not claimed:
+            return
+        try:
+            originals = self._screen([pending.claim for pending in claimed])  # type: ignore[misc]
+        except Exception:  # the screen degrades to "unique"; it never costs a click
+            logger.exception("duplicate screen failed; the batch counts as unique clicks")
+            return
+        for pending, original in zip(claimed, originals, strict=True):
+            if original and original != pending.row[CLICK_ID]:
+                apply_duplicate(pending.row)
+                pending.original = original
+
+    def _release(self, pending: _Pending) -> None:
+        if pending.claim is not None and pending.original is None:
+            _release_first_click(key=pending.claim[0], click_id=pending.claim[1])
+
     def _flush(self, batch: list[_Pending]) -> None:
+        self._claim(batch)
         try:
             self._write([pending.row for pending in batch])
             self.batches += 1
             self.rows += len(batch)
-        except Exception as error:  # noqa: BLE001 — every failure is reported to the waiting requests
+        except Exception as error:
             self._reset_connection()
             if len(batch) == 1:
                 batch[0].error = error
+                self._release(batch[0])
             else:
                 # One bad row must not cost its batch-mates their click ids: retry each alone.
                 logger.warning("click batch of %d failed (%s); retrying row by row", len(batch), error)
@@ -162,9 +195,10 @@ class GroupCommitRecorder:
                     try:
                         self._write([pending.row])
                         self.rows += 1
-                    except Exception as row_error:  # noqa: BLE001
+                    except Exception as row_error:
                         self._reset_connection()
                         pending.error = row_error
+                        self._release(pending)
         finally:
             for pending in batch:
                 pending.done.set()
@@ -173,7 +207,7 @@ class GroupCommitRecorder:
         # A broken connection is replaced on the next batch rather than reused.
         try:
             connections[self._using].close()
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.debug("closing the click writer's connection failed", exc_info=True)
 
 
@@ -202,11 +236,43 @@ def group_commit_enabled(using: str = "default") -> bool:
     return connection.vendor == "postgresql" and not connection.in_atomic_block
 
 
-def record_click_rows(rows: Sequence[Row]) -> None:
-    """Store click rows durably before returning: grouped with other requests when possible."""
+def apply_duplicate(row: Row) -> None:
+    """Mark a click row as a duplicate: gross, neither unique nor attributable."""
+    row[FLAGS] = [*row[FLAGS], "duplicate"]
+    row[UNIQUE] = row[ATTRIBUTABLE] = False
+
+
+def _claim_first_clicks(claims: list[tuple[str, str, int]]) -> list[str | None]:
+    from tracking import clicks  # the screen lives with the other click helpers
+
+    return clicks.claim_first_clicks(claims)
+
+
+def _release_first_click(*, key: str, click_id: str) -> None:
+    from tracking import clicks
+
+    clicks.release_first_click(key=key, click_id=click_id)
+
+
+def record_click_row(row: Row, claim: Claim = None) -> str | None:
+    """Screen (duplicate) and store one click row durably before returning; the first click's id for a duplicate.
+
+    Grouped with the other requests in flight when possible (PostgreSQL), else one INSERT on the
+    caller's connection. Raises ClickNotRecorded/DatabaseError when the row was not stored.
+    """
     if group_commit_enabled():
-        recorder = get_recorder()
-        for row in rows:
-            recorder.record(row)
-        return
-    insert_rows(rows)
+        return get_recorder().record(row, claim)
+    original = None
+    if claim is not None:
+        original = _claim_first_clicks([claim])[0]
+        if original and original != row[CLICK_ID]:
+            apply_duplicate(row)
+        else:
+            original = None
+    try:
+        insert_rows([row])
+    except DatabaseError:
+        if claim is not None and original is None:
+            _release_first_click(key=claim[0], click_id=claim[1])
+        raise
+    return original

@@ -23,7 +23,7 @@ from affiliates.models import AffiliateMembership, Enrollment
 from merchants import commissions
 from merchants.models import CommissionRule, Program, ProgramTerms
 from network import money
-from tracking import recorder
+from tracking import clicks, recorder
 from tracking.models import Click, Conversion, ConversionEvent, Customer, ReversalRequest, StripeIntegration
 
 logger = logging.getLogger("tracking")
@@ -36,14 +36,20 @@ IP_VELOCITY_WINDOW = timedelta(hours=24)
 
 def record_click(*, entry: dict[str, Any], click_id: str, now: datetime, subs: list[str], destination_url: str,
                  referrer: str, user_agent: str, device: str, country: str, ip_hash: str, visitor: str,
-                 paid_click_params: list[str], flags: list[str], is_unique: bool) -> None:
-    """Store one click durably before returning (group commit on PostgreSQL; tracking/recorder.py)."""
-    # A plain tuple in recorder.CLICK_COLUMNS order: no model instance on the hot path.
-    recorder.record_click_rows([(
+                 paid_click_params: list[str]) -> str | None:
+    """Screen for a duplicate and store one click durably before returning; the first click's id if a duplicate.
+
+    Group commit on PostgreSQL (tracking/recorder.py). A duplicate (same visitor and link within the
+    program's window) is stored as a gross click, neither unique nor attributable.
+    """
+    seconds = int(entry["duplicate_seconds"])
+    claim = (clicks.duplicate_key(entry["link_id"], visitor), click_id, seconds) if seconds and visitor else None
+    # A plain list in recorder.CLICK_COLUMNS order: no model instance on the hot path.
+    return recorder.record_click_row([
         entry["network_id"], click_id, now, entry["link_id"], entry["program_id"], entry["affiliate_id"],
         subs[0], subs[1], subs[2], subs[3], subs[4], destination_url[:2000], referrer[:500], user_agent[:500],
-        device, country, ip_hash, visitor, paid_click_params, flags, is_unique, is_unique,
-    )])
+        device, country, ip_hash, visitor, paid_click_params, [], True, True,
+    ], claim)
 
 
 @dataclass

@@ -73,22 +73,17 @@ def click(request: HttpRequest, code: str) -> HttpResponse:
     ip = clicks.client_ip(request)
     visitor = clicks.visitor_hash(ip, user_agent)
     click_id = new_click_id()
-    # Claimed before the row is stored, so two concurrent clicks of one visitor cannot both be "first".
-    original = clicks.claim_first_click(link_id=entry["link_id"], visitor=visitor, click_id=click_id,
-                                        seconds=entry["duplicate_seconds"]) if entry["duplicate_seconds"] else None
     subs = [(query.get(name) or entry["subs"][i])[:100] for i, name in enumerate(clicks.SUB_PARAMS)]
     try:
         # Returns only after the row is committed (group commit on PostgreSQL): the 302 below is durable.
-        services.record_click(
+        # The duplicate screen runs with the store (batched); a duplicate answers with the first click's id.
+        original = services.record_click(
             entry=entry, click_id=click_id, now=now, subs=subs, destination_url=destination,
             referrer=request.META.get("HTTP_REFERER", ""), user_agent=user_agent,
             device=clicks.device_class(user_agent), country=clicks.country_for_ip(ip), ip_hash=clicks.hash_ip(ip),
-            visitor=visitor, paid_click_params=[name for name in clicks.PAID_CLICK_PARAMS if name in query],
-            flags=["duplicate"] if original else [], is_unique=original is None)
+            visitor=visitor, paid_click_params=[name for name in clicks.PAID_CLICK_PARAMS if name in query])
     except DatabaseError:
         # The visitor still goes on; without a click id nothing can be credited, and the loss is counted.
-        if original is None and entry["duplicate_seconds"]:
-            clicks.release_first_click(link_id=entry["link_id"], visitor=visitor, click_id=click_id)
         clicks.increment_metric("tracking_unrecorded_clicks", detail=f"link={entry['link_id']}")
         return _redirect(destination)
     carried = original or click_id
