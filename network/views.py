@@ -20,6 +20,7 @@ from network import actors, forms, invitations, services, tenancy
 from network.models import ApiKey, AuditEvent, Domain, Invitation, Membership
 from network.views_base import SESSION_ACTOR_KEY, AffiliateView, AreaView, MerchantView, StaffView
 
+SESSION_AREA_KEY = "area"
 AREA_HOME = {actors.STAFF: "/console/", actors.MERCHANT: "/merchant/", actors.AFFILIATE: "/portal/"}
 
 
@@ -36,7 +37,10 @@ class HomeView(LoginRequiredMixin, View):
         network = tenancy.resolve_network(request)
         found = actors.actors_for(network, request.user) if network else []
         if found:
-            return HttpResponseRedirect(AREA_HOME[found[0].kind])
+            # The area last chosen in the switcher, when the user still holds a role there.
+            preferred = request.session.get(SESSION_AREA_KEY)
+            actor = next((each for each in found if each.kind == preferred), found[0])
+            return HttpResponseRedirect(AREA_HOME[actor.kind])
         return render(request, "no_role.html", {"landing_network": network})
 
 
@@ -61,6 +65,7 @@ class SwitchView(LoginRequiredMixin, View):
                     chosen = dict(request.session.get(SESSION_ACTOR_KEY, {}))
                     chosen[f"{network.pk}:{actor.kind}"] = actor.actor_id
                     request.session[SESSION_ACTOR_KEY] = chosen
+                    request.session[SESSION_AREA_KEY] = actor.kind
                     return HttpResponseRedirect(AREA_HOME[actor.kind])
             return HttpResponseRedirect(reverse("home"))
         return HttpResponseRedirect(reverse("home"))
@@ -387,6 +392,6 @@ class MyApiKeysView(LoginRequiredMixin, View):
         found = actors.actors_for(network, request.user) if network else []
         if not found:
             return render(request, "no_role.html", {"landing_network": network})
-        wanted = request.GET.get("as")
+        wanted = request.GET.get("as") or request.session.get(SESSION_AREA_KEY)
         actor = next((each for each in found if each.kind == wanted), found[0])
         return HttpResponseRedirect(reverse(AREA_API_KEYS[actor.kind]))

@@ -91,3 +91,13 @@ def test_switching_to_a_role_one_does_not_hold_changes_nothing(tenant, other_ten
     response = client.post("/switch/", {"choice": f"{tenant.network.pk}:merchant:{other_tenant.merchant.pk}"})
     assert response["Location"] == "/home/"
     assert "actor_ids" not in client.session
+
+
+def test_home_remembers_the_area_chosen_in_the_switcher(tenant):
+    factories.MerchantMembershipFactory(merchant=tenant.merchant, network=tenant.network, user=tenant.owner)
+    client = client_for(tenant.owner)
+    assert client.get("/home/")["Location"] == "/console/"
+    response = client.post("/switch/", {"choice": f"{tenant.network.pk}:merchant:{tenant.merchant.pk}"})
+    assert response["Location"] == "/merchant/"
+    assert client.get("/home/")["Location"] == "/merchant/"
+    assert client.get("/keys/?as=merchant")["Location"] == "/merchant/api-keys/"
