@@ -17,9 +17,11 @@ What it does, loopback only and bounded (rounds × 3 kinds × duration seconds, 
        ingest    POST /api/v1/conversions/  unique order ids, every 10th a replay of an earlier order
                                         (answered 200 with the same conversion: idempotency included)
   4. prints requests/s, p50 and p99 per kind (mean over rounds) and the ratios to the baseline;
-  5. checks that the clicks stored equal the 302s that carried a click id (wrk's Lua writes every
-     acknowledged click id to a file; each must be in the table and no other), and that conversions
-     stored equal the 201s. With --kill-worker, one worker is SIGKILLed in the middle of a click round:
+  5. checks that every click id wrk read in a 302 is stored; wrk abandons the requests in flight when a
+     round ends, so up to --connections rows per round are stored whose answer wrk never read; hence an
+     exact phase: Python clients that read every answer send 800 more clicks, and the clicks stored for
+     them must equal the 302s with a click id they received, id for id. Conversions stored must equal
+     the 201s, up to the same in-flight bound. With --kill-worker, one worker is SIGKILLed in the middle of a click round:
      every acknowledged click must still be stored (rows committed but not answered are reported).
 Exit status 1 when a check fails.
 """
@@ -408,8 +410,11 @@ def main() -> None:
         replays = sum(r["statuses"].get("200", 0) for r in results["ingest"])
         stored_conversions = Conversion.objects.filter(program_id=program_id).exclude(
             order_id__startswith=f"{run}w").count()
-        print(f"conversions: 201 created {created}, 200 replays {replays}, stored {stored_conversions}")
-        if stored_conversions != created:
+        # As for clicks: conversions created for requests whose answer wrk stopped reading at a round's end.
+        bound = args.connections * len(results["ingest"])
+        print(f"conversions: 201 created {created}, 200 replays {replays}, stored {stored_conversions} "
+              f"(answers not read by wrk at round ends: {stored_conversions - created}, at most {bound})")
+        if not created <= stored_conversions <= created + bound:
             ok = False
     print("checks:", "PASS" if ok else "FAIL")
     if not ok:
