@@ -743,19 +743,29 @@ def poll_payouts(*, network: Network, now: datetime | None = None, limit: int = 
     return {"polled": polled, "recovered": recovered, "hooks": hooks_run}
 
 
+def _reserve_txn_id(network: Network, reference: str) -> int | None:
+    return (LedgerTransaction.objects.for_network(network).filter(idempotency_key=f"{reference}:reserve")
+            .values_list("pk", flat=True).first())
+
+
 def covered_conversion_ids(*, network: Network, payout: Payout) -> list[int]:
     """Conversions whose approvals this payout pays: approvals on the affiliate's payable in the currency
-    after the previous paid payout's batch was built and up to this one's (the statement's lines)."""
-    previous = (Payout.objects.for_network(network)
-                .filter(affiliate_id=payout.affiliate_id, currency=payout.currency, status=Status.PAID,
-                        batch__built_at__lt=payout.batch.built_at)
-                .order_by("-batch__built_at").values_list("batch__built_at", flat=True).first())
+    posted after the previous paid payout's reservation and before this one's (the statement's lines).
+
+    Ledger ids order postings (clocks may be moved by tests and `--now`; ids are not).
+    """
+    until = _reserve_txn_id(network, payout.reference)
+    if until is None:
+        return []
+    previous_refs = (Payout.objects.for_network(network)
+                     .filter(affiliate_id=payout.affiliate_id, currency=payout.currency, status=Status.PAID,
+                             pk__lt=payout.pk).order_by("-pk").values_list("reference", flat=True)[:1])
+    since = _reserve_txn_id(network, previous_refs[0]) if previous_refs else None
     entries = LedgerEntry.objects.for_network(network).filter(
         account__kind=LedgerAccount.Kind.AFFILIATE_PAYABLE, account__affiliate_id=payout.affiliate_id,
-        currency=payout.currency, transaction__kind=LedgerTransaction.Kind.APPROVAL,
-        transaction__created_at__lte=payout.batch.built_at)
-    if previous is not None:
-        entries = entries.filter(transaction__created_at__gt=previous)
+        currency=payout.currency, transaction__kind=LedgerTransaction.Kind.APPROVAL, transaction_id__lt=until)
+    if since is not None:
+        entries = entries.filter(transaction_id__gt=since)
     ids: set[int] = set()
     for source in entries.values_list("transaction__source", flat=True):
         parts = (source or "").split(":")
