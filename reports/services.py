@@ -47,7 +47,10 @@ class RefreshResult:
     conversions_last_updated_at: datetime | None
 
 
-Range = tuple[int | None, datetime, datetime]  # (program id or None for all, start, end)
+# (network id, merchant id, program id): leads the indexes of clicks (network, program, created_at) and
+# conversions (network, merchant, occurred_at), so each piece of a recompute is an index range scan.
+Key = tuple[int, int, int]
+Range = tuple[Key | None, datetime, datetime]  # (key or None for every program, start, end)
 
 
 def _count_if(condition: Q) -> Sum:
@@ -58,12 +61,15 @@ def _sum_if(condition: Q, field: str) -> Sum:
     return Sum(Case(When(condition, then=F(field)), default=Value(0)), output_field=BigIntegerField())
 
 
-def _range_q(ranges: Iterable[Range], time_field: str) -> Q:
+def _range_q(ranges: Iterable[Range], time_field: str, *, merchant: bool = False) -> Q:
     query = Q()
-    for program_id, start, end in ranges:
+    for key, start, end in ranges:
         piece = Q(**{f"{time_field}__gte": start, f"{time_field}__lt": end})
-        if program_id is not None:
-            piece &= Q(program_id=program_id)
+        if key is not None:
+            network_id, merchant_id, program_id = key
+            piece &= Q(network_id=network_id, program_id=program_id)
+            if merchant:
+                piece &= Q(merchant_id=merchant_id)
         query |= piece
     return query
 
@@ -78,12 +84,12 @@ def _contiguous(hours: list[datetime], step: timedelta) -> list[tuple[datetime, 
     return ranges
 
 
-def _plan(pairs: set[tuple[int, datetime]], step: timedelta) -> list[Range]:
-    """Turn touched (program, bucket start) pairs into few ranges; any superset is still correct."""
-    by_program: dict[int, list[datetime]] = defaultdict(list)
-    for program_id, start in pairs:
-        by_program[program_id].append(start)
-    ranges: list[Range] = [(program_id, start, end) for program_id, starts in sorted(by_program.items())
+def _plan(pairs: set[tuple[Key, datetime]], step: timedelta) -> list[Range]:
+    """Turn touched (program key, bucket start) pairs into few ranges; any superset is still correct."""
+    by_program: dict[Key, list[datetime]] = defaultdict(list)
+    for key, start in pairs:
+        by_program[key].append(start)
+    ranges: list[Range] = [(key, start, end) for key, starts in sorted(by_program.items())
                            for start, end in _contiguous(starts, step)]
     if len(ranges) <= MAX_RANGES:
         return ranges
@@ -136,7 +142,7 @@ def _select_list(available: set[str]) -> str:
 
 def _insert_hours(ranges: list[Range]) -> None:
     clicks_sql, clicks_params = _click_rows(_range_q(ranges, "created_at")).query.sql_with_params()
-    conversions_sql, conversions_params = _conversion_rows(_range_q(ranges, "occurred_at")).query.sql_with_params()
+    conversions_sql, conversions_params = _conversion_rows(_range_q(ranges, "occurred_at", merchant=True)).query.sql_with_params()
     click_measures = {"clicks", "unique_clicks"}
     dims = ", ".join(f"r_{name.removesuffix('_id')}" for name in ("network_id", "bucket", *DIMENSIONS))
     columns = ", ".join(("network_id", "bucket", *DIMENSIONS, *MEASURES))
@@ -164,8 +170,8 @@ def _insert_days(ranges: list[Range]) -> None:
         cursor.execute(sql, params)
 
 
-def recompute_hours(*, pairs: set[tuple[int, datetime]]) -> int:
-    """Rebuild the hourly rollups of the given (program id, UTC hour start) buckets from raw rows."""
+def recompute_hours(*, pairs: set[tuple[Key, datetime]]) -> int:
+    """Rebuild the hourly rollups of the given ((network, merchant, program), UTC hour start) buckets."""
     ranges = _plan(pairs, HOUR)
     for index in range(0, len(ranges), CHUNK_RANGES):
         chunk = ranges[index:index + CHUNK_RANGES]
@@ -174,9 +180,9 @@ def recompute_hours(*, pairs: set[tuple[int, datetime]]) -> int:
     return len(pairs)
 
 
-def recompute_days(*, pairs: set[tuple[int, date]]) -> int:
-    """Rebuild the daily rollups of the given (program id, UTC day) buckets from the hourly rollups."""
-    starts = {(program_id, datetime(day.year, day.month, day.day, tzinfo=UTC)) for program_id, day in pairs}
+def recompute_days(*, pairs: set[tuple[Key, date]]) -> int:
+    """Rebuild the daily rollups of the given ((network, merchant, program), UTC day) buckets from the hourly ones."""
+    starts = {(key, datetime(day.year, day.month, day.day, tzinfo=UTC)) for key, day in pairs}
     ranges = _plan(starts, timedelta(days=1))
     for index in range(0, len(ranges), CHUNK_RANGES):
         chunk = ranges[index:index + CHUNK_RANGES]
@@ -199,19 +205,22 @@ def refresh_rollups(*, now: datetime | None = None) -> RefreshResult:
     conversions_cursor = _cursor(RollupCursor.Source.CONVERSIONS, now)
 
     new_clicks = Click.objects.filter(pk__gt=clicks_cursor.last_id).order_by()
-    pairs: set[tuple[int, datetime]] = set(
-        new_clicks.annotate(hour=Trunc("created_at", "hour", tzinfo=UTC)).values_list("program_id", "hour").distinct())
+    pairs: set[tuple[Key, datetime]] = {
+        ((network_id, merchant_id, program_id), hour) for network_id, merchant_id, program_id, hour in
+        new_clicks.annotate(hour=Trunc("created_at", "hour", tzinfo=UTC))
+        .values_list("network_id", "program__merchant_id", "program_id", "hour").distinct()}
     settled_click = new_clicks.filter(created_at__lte=now - SETTLE).aggregate(last=Max("pk"))["last"]
 
     changed = Conversion.objects.filter(affiliate__isnull=False).order_by()
     if conversions_cursor.last_updated_at is not None:
         changed = changed.filter(updated_at__gt=conversions_cursor.last_updated_at - SETTLE)
-    pairs |= set(changed.annotate(hour=Trunc("occurred_at", "hour", tzinfo=UTC))
-                 .values_list("program_id", "hour").distinct())
+    pairs |= {((network_id, merchant_id, program_id), hour) for network_id, merchant_id, program_id, hour in
+              changed.annotate(hour=Trunc("occurred_at", "hour", tzinfo=UTC))
+              .values_list("network_id", "merchant_id", "program_id", "hour").distinct()}
     last_change = changed.filter(updated_at__lte=now).aggregate(last=Max("updated_at"))["last"]
 
     hours = recompute_hours(pairs=pairs) if pairs else 0
-    day_pairs = {(program_id, hour.astimezone(UTC).date()) for program_id, hour in pairs}
+    day_pairs = {(key, hour.astimezone(UTC).date()) for key, hour in pairs}
     days = recompute_days(pairs=day_pairs) if day_pairs else 0
 
     if settled_click is not None:
