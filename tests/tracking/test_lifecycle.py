@@ -10,7 +10,7 @@ from payouts import selectors as payout_selectors
 from payouts.models import LedgerTransaction
 from tests.tracking.lifecycle_helpers import balance_of, conversion_for, entries_by_key, snapshot
 from tracking import lifecycle, services
-from tracking.models import Conversion, ConversionEvent, ReversalRequest
+from tracking.models import ConversionEvent, ReversalRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -155,7 +155,7 @@ def test_refund_request_reverses_approved_and_rejects_pending(tenant):
     pending = conversion_for(tenant, order_id="R-2")
     partial, _ = services.request_reversal(conversion=approved, source="stripe", external_ref="ch_1",
                                            amount_minor=2500, reason="Stripe charge refunded")
-    whole, _ = services.request_reversal(conversion=pending, source="stripe", external_ref="ch_2",
+    services.request_reversal(conversion=pending, source="stripe", external_ref="ch_2",
                                          amount_minor=10000, reason="Stripe charge refunded")
     assert lifecycle.process_open_reversal_requests(network=tenant.network) == 2
     approved.refresh_from_db()

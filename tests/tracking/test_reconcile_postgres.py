@@ -34,7 +34,7 @@ def run_in_threads(functions):
         try:
             barrier.wait()
             outcomes[index] = ("ok", function())
-        except Exception as error:  # noqa: BLE001 — the test inspects every outcome
+        except Exception as error:  # the test inspects every outcome
             outcomes[index] = ("error", error)
         finally:
             connections.close_all()
