@@ -5,7 +5,7 @@ import pytest
 from payouts import payout_services
 from payouts.models import Payout, PayoutBatch, PayoutProfile
 from tests import factories
-from tests.payouts.payout_helpers import NOW, TAX, assert_ledger_sound, available, earn, profile, snapshot
+from tests.payouts.payout_helpers import NOW, assert_ledger_sound, available, earn, profile, snapshot
 
 pytestmark = pytest.mark.django_db
 
