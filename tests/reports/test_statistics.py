@@ -8,7 +8,7 @@ import pytest
 from network.actors import AFFILIATE, Actor
 from reports import charts, selectors, services
 from tests import factories
-from tests.reports.factories import clicks, conversion, link_for
+from tests.reports.factories import conversion, link_for
 
 
 def test_z_test_matches_a_hand_computed_value():
