@@ -311,6 +311,11 @@ def record_conversion(*, program: Program, order_id: Any, amount: Any, currency:
             ConversionEvent.objects.create(network_id=program.network_id, conversion=conversion,
                                            kind=ConversionEvent.Kind.CREATED, to_status=status, reason=reason,
                                            data={"source": source, "flags": flags}, created_at=now)
+            from tracking import lifecycle  # imported here: lifecycle sits above this module
+
+            # Webhooks and affiliate postbacks, in this transaction (webhooks.outbox; idempotent per key).
+            lifecycle.emit_conversion_event(network=program.network, conversion=conversion,
+                                            event_type="conversion.created", key=f"conversion:{conversion.pk}:created")
     except IntegrityError:
         # A concurrent request with the same (program, order id) won the unique constraint: answer with its row.
         existing = Conversion.objects.for_network(program.network_id).filter(program=program,

@@ -156,7 +156,7 @@ def test_refund_request_reverses_approved_and_rejects_pending(tenant):
     partial, _ = services.request_reversal(conversion=approved, source="stripe", external_ref="ch_1",
                                            amount_minor=2500, reason="Stripe charge refunded")
     services.request_reversal(conversion=pending, source="stripe", external_ref="ch_2",
-                                         amount_minor=10000, reason="Stripe charge refunded")
+                              amount_minor=10000, reason="Stripe charge refunded")
     assert lifecycle.process_open_reversal_requests(network=tenant.network) == 2
     approved.refresh_from_db()
     pending.refresh_from_db()
@@ -195,3 +195,12 @@ def test_approval_emits_an_outbox_event(tenant):
     event = OutboxEvent.objects.get(idempotency_key=f"conversion:{conversion.pk}:approved")
     assert (event.event_type, event.payload["commission"], event.payload["status"]) == (
         "conversion.approved", "10.00", "approved")
+
+
+def test_recording_emits_conversion_created(tenant):
+    from webhooks.models import OutboxEvent
+
+    conversion = conversion_for(tenant, order_id="EV-1")
+    event = OutboxEvent.objects.get(idempotency_key=f"conversion:{conversion.pk}:created")
+    assert (event.event_type, event.payload["order_id"], event.affiliate_id) == (
+        "conversion.created", "EV-1", tenant.affiliate.pk)
