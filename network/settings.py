@@ -194,7 +194,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = TESTING
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# Periodic work; each app adds its entries in network/celery.py. django-celery-beat is not used
+# Periodic work, all of it listed here. django-celery-beat is not used
 # because no release supports Django 6.1 yet (see README, "Stack").
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # payouts: funding traffic light hourly; last month's invoices daily (idempotent, issues once).
@@ -208,6 +208,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # tracking: approve due conversions and post the ledger hourly; marketplace figures every 15 minutes.
     "tracking-reconcile": {"task": "tracking.tasks.reconcile_all_networks", "schedule": 3600.0},
     "tracking-refresh-program-metrics": {"task": "tracking.tasks.refresh_program_metrics", "schedule": 900.0},
+    # webhooks: retries are due-time rows, not long Celery ETAs; beat sends whatever is due every minute.
+    "webhooks-dispatch-due-deliveries": {"task": "webhooks.tasks.dispatch_due_deliveries", "schedule": 60.0},
 }
 
 REST_FRAMEWORK = {

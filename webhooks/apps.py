@@ -17,8 +17,3 @@ class WebhooksConfig(AppConfig):
         schema.register_error_responses(settings.SPECTACULAR_SETTINGS)
         settings.SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].setdefault("PostbackEventTypeEnum",
                                                                         POSTBACK_EVENT_CHOICES)
-
-        # Retries are due-time rows, not long Celery ETAs: beat sends whatever is due, every minute.
-        settings.CELERY_BEAT_SCHEDULE.setdefault("webhooks-dispatch-due-deliveries", {
-            "task": "webhooks.tasks.dispatch_due_deliveries", "schedule": 60.0,
-        })
