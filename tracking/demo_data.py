@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 from datetime import timedelta
 from typing import Any
@@ -69,3 +70,40 @@ def load(context: dict[str, Any]) -> None:
                                        now=now)
         except ValidationError:  # a demo program without a "sale" rule or in an odd currency: skip it
             continue
+    network = context.get("network")
+    if network is not None:
+        load_lifecycle(network=network, now=now)
+
+
+def load_lifecycle(*, network: Any, now: Any) -> None:
+    """Reconcile the demo (older conversions become approved and reach the ledger), then one of each
+    decision so every page has something to show: a declined test order, a partial return, a claim.
+    Idempotent: each step looks for its own result first."""
+    from affiliates.models import Enrollment
+    from tracking import claims, lifecycle, reconcile
+    from tracking.models import ConversionClaim, ReasonCode
+
+    reconcile.reconcile(now=now, network=network)
+    demo = Conversion.objects.for_network(network).filter(order_id__startswith="DEMO-").order_by("order_id")
+    if not demo.filter(reason_code=ReasonCode.TEST_ORDER).exists():
+        pending = demo.filter(status=Conversion.Status.PENDING).first()
+        if pending is not None:
+            lifecycle.reject_conversion(network=network, conversion_id=pending.pk, reason_code=ReasonCode.TEST_ORDER,
+                                        reason="our QA team's test order", now=now)
+    if not demo.filter(reversal_count__gt=0).exists():
+        approved = demo.filter(status=Conversion.Status.APPROVED, amount_minor__gte=400).last()
+        if approved is not None:
+            lifecycle.reverse_conversion(network=network, conversion_id=approved.pk,
+                                         amount_minor=approved.amount_minor // 4, reason_code=ReasonCode.RETURNED,
+                                         reason="one of four items returned", now=now)
+    if not ConversionClaim.objects.for_network(network).exists():
+        enrollment = (Enrollment.objects.for_network(network).filter(status=Enrollment.Status.APPROVED)
+                      .select_related("program").order_by("pk").first())
+        if enrollment is not None:
+            # The demo order may exist in this program already: then there is no claim to show.
+            with contextlib.suppress(ValidationError):
+                claims.open_claim(network=network, affiliate_id=enrollment.affiliate_id, program=enrollment.program,
+                                  order_id="DEMO-MISSING-1", order_date=(now - timedelta(days=3)).date(),
+                                  amount="59.00" if enrollment.program.currency != "JPY" else "5900",
+                                  currency=enrollment.program.currency,
+                                  note="The customer told me they bought through my review link.", now=now)
