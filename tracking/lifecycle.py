@@ -505,3 +505,9 @@ def decline_from_csv(*, network: Network, scope: QuerySet[Conversion], content: 
                 result.result, result.message = "not_applied", "Rolled back: another row failed."
         raise
     return results
+
+
+def on_payout_settled(*, network: Network, payout: Any, conversion_ids: list[int]) -> None:
+    """payouts.hooks callback: the conversions a settled payout covered become paid (idempotent)."""
+    mark_conversions_paid(network=network, conversion_ids=conversion_ids,
+                          payout_ref=getattr(payout, "reference", "") or f"payout:{payout.pk}")

@@ -204,3 +204,20 @@ def test_recording_emits_conversion_created(tenant):
     event = OutboxEvent.objects.get(idempotency_key=f"conversion:{conversion.pk}:created")
     assert (event.event_type, event.payload["order_id"], event.affiliate_id) == (
         "conversion.created", "EV-1", tenant.affiliate.pk)
+
+
+def test_payout_settled_hook_marks_conversions_paid(tenant):
+    from payouts import hooks
+
+    conversion = conversion_for(tenant, order_id="HOOK-1")
+    lifecycle.approve_conversion(network=tenant.network, conversion_id=conversion.pk)
+    assert lifecycle.on_payout_settled in hooks.settled_hooks()
+
+    class Payout:
+        pk, reference = 7, "PO-7"
+
+    for _ in range(2):  # hooks run at least once: the second run changes nothing
+        hooks.run_payout_settled(network=tenant.network, payout=Payout(), conversion_ids=[conversion.pk])
+    conversion.refresh_from_db()
+    assert (conversion.status, conversion.payout_ref) == ("paid", "PO-7")
+    assert ConversionEvent.objects.filter(conversion=conversion, to_status="paid").count() == 1
