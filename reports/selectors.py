@@ -429,10 +429,13 @@ def review_queue(*, network: Network, merchant_id: int | None) -> dict[str, int]
     counts = dict(conversions.order_by().values_list("status").annotate(count=Count("pk")))
     result = {"pending": counts.get(Conversion.Status.PENDING, 0), "hold": counts.get(Conversion.Status.HOLD, 0),
               "reversal_requests": reversals.count()}
-    try:  # claims (an affiliate's "my sale was not tracked") belong to tracking when it ships them
-        claim = apps.get_model("tracking", "Claim")
-    except LookupError:
-        claim = None
+    claim = None
+    for name in ("ConversionClaim", "Claim"):  # claims ("my sale was not tracked") belong to tracking
+        try:
+            claim = apps.get_model("tracking", name)
+            break
+        except LookupError:
+            continue
     if claim is not None:
         claims = claim.objects.for_network(network)
         if merchant_id is not None and any(f.name == "merchant" for f in claim._meta.fields):

@@ -176,3 +176,19 @@ def test_merchant_export_is_scoped(tenant, seeded, client):
 
 def test_rollup_counts_match_conversion_statuses(tenant, seeded):
     assert Conversion.objects.filter(affiliate=tenant.affiliate).count() == 4
+
+
+def test_review_queue_counts_open_claims_of_my_programs(tenant, seeded):
+    from datetime import date
+
+    from reports import selectors
+    from tracking.models import ConversionClaim
+
+    for program, affiliate, order in ((tenant.program, tenant.affiliate, "c-1"),
+                                      (seeded["other_program"], seeded["neighbour"].affiliate, "c-2")):
+        ConversionClaim.objects.create(network=tenant.network, program=program, merchant_id=program.merchant_id,
+                                       affiliate=affiliate, order_id=order, order_date=date(2026, 3, 1),
+                                       amount_minor=1000, currency="USD")
+    mine = selectors.review_queue(network=tenant.network, merchant_id=tenant.merchant.pk)
+    assert mine == {"pending": 1, "hold": 1, "reversal_requests": 0, "claims": 1}
+    assert selectors.review_queue(network=tenant.network, merchant_id=None)["claims"] == 2
