@@ -35,7 +35,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from affiliates.models import Enrollment, TrackingLink
+from affiliates import selectors
+from affiliates.models import TrackingLink
 from merchants import domains
 from merchants.models import Program
 
@@ -71,8 +72,9 @@ def build_link_entry(code: str) -> dict[str, Any] | None:
     return {
         "link_id": link.pk, "network_id": link.network_id, "program_id": program.pk,
         "affiliate_id": link.affiliate_id, "version": _program_version(program),
-        "active": bool(link.is_active and program.status == Program.Status.ACTIVE
-                       and link.enrollment.status == Enrollment.Status.APPROVED),
+        # The affiliates app's one rule (active link, approved enrollment, current terms accepted), plus a
+        # live program: an affiliate who has not accepted new terms sends visitors to the landing page.
+        "active": bool(program.status == Program.Status.ACTIVE and selectors.link_is_usable(link)),
         "landing_url": program.landing_url, "default_destination": default or program.landing_url,
         "allowed_domains": allowed, "click_param": program.click_param or "aff_click",
         "cookie_seconds": int(program.cookie_window_days) * 86400,
