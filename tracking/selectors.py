@@ -70,22 +70,27 @@ def pending_commission(network: Network, affiliate_ids: list[int] | None) -> dic
 
 
 def pending_cost(network: Network, merchant_ids: list[int], since: datetime) -> dict[tuple[int, str], int]:
-    """Pending cost (commission + network fee) per (merchant, currency) since a time, for the funding forecast."""
+    """Pending cost (commission + network fee) per (merchant, currency) since a time, for the funding forecast.
+
+    One query: the merchant's fee override comes along in the same aggregate.
+    """
+    from types import SimpleNamespace
+
     from django.db.models import Count, Sum
 
-    from merchants.models import Merchant
     from network import money
     from payouts import fees
 
     rows = (Conversion.objects.for_network(network)
             .filter(status__in=[Conversion.Status.PENDING, Conversion.Status.HOLD], affiliate__isnull=False,
                     merchant_id__in=merchant_ids, occurred_at__gte=since)
-            .values_list("merchant_id", "currency")
+            .values_list("merchant_id", "currency", "merchant__fee_type", "merchant__fee_rate",
+                         "merchant__fee_flat_minor")
             .annotate(commission=Sum("commission_minor"), amount=Sum("amount_minor"), n=Count("pk")))
-    merchants = {m.pk: m for m in Merchant.objects.filter(pk__in=merchant_ids)}
     found: dict[tuple[int, str], int] = {}
-    for merchant_id, currency, commission, amount, count in rows:
-        terms = fees.fee_terms(network=network, merchant=merchants.get(merchant_id))
+    for merchant_id, currency, fee_type, fee_rate, fee_flat, commission, amount, count in rows:
+        merchant = SimpleNamespace(fee_type=fee_type, fee_rate=fee_rate, fee_flat_minor=fee_flat)
+        terms = fees.fee_terms(network=network, merchant=merchant)  # type: ignore[arg-type]
         # A forecast, not a charge: the fee is estimated on the sums (the ledger rounds per conversion).
         if terms.fee_type == network.FeeType.PERCENT_OF_COMMISSION:
             fee = money.apply_rate(commission or 0, terms.rate)
@@ -93,7 +98,8 @@ def pending_cost(network: Network, merchant_ids: list[int], since: datetime) -> 
             fee = money.apply_rate(amount or 0, terms.rate)
         else:
             fee = terms.flat_minor * count if currency == terms.flat_currency else 0
-        found[(merchant_id, currency)] = (commission or 0) + fee
+        key = (merchant_id, currency)
+        found[key] = found.get(key, 0) + (commission or 0) + fee
     return found
 
 

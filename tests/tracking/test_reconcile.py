@@ -164,3 +164,17 @@ def test_program_metrics_refresh(tenant, other_tenant):
     assert ProgramMetrics.objects.get(program=other_tenant.program).clicks_90d == 0
     assert metrics.refresh_program_metrics(now=now) == 2
     assert ProgramMetrics.objects.count() == 2
+
+
+def test_pending_cost_feeds_the_funding_forecast(tenant):
+    from tracking import selectors
+
+    conversion_for(tenant, order_id="PC-1")  # commission 10.00, fee 20 % = 2.00
+    since = timezone.now() - timedelta(days=30)
+    assert selectors.pending_cost(tenant.network, [tenant.merchant.pk], since) == {(tenant.merchant.pk, "USD"): 1200}
+
+
+def test_huge_filter_ids_are_400(tenant, staff_api):
+    for path in ("/api/v1/claims/?program=99999999999999999999999", "/api/v1/conversions/?affiliate=-1"):
+        response = staff_api.get(path)
+        assert response.status_code == 400, path

@@ -200,7 +200,8 @@ class ClaimAnswerSerializer(serializers.Serializer):
 
 class ClaimFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=ConversionClaim.Status.choices)
-    program = django_filters.NumberFilter(field_name="program_id")
+    # Bounded: an id beyond 64 bits is a 400, not a database overflow.
+    program = django_filters.NumberFilter(field_name="program_id", min_value=1, max_value=2**63 - 1)
 
     class Meta:
         model = ConversionClaim

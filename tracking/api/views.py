@@ -19,8 +19,9 @@ from tracking.models import Conversion
 
 class ConversionFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Conversion.Status.choices)
-    program = django_filters.NumberFilter(field_name="program_id")
-    affiliate = django_filters.NumberFilter(field_name="affiliate_id")
+    # Bounded: an id beyond 64 bits is a 400, not a database overflow.
+    program = django_filters.NumberFilter(field_name="program_id", min_value=1, max_value=2**63 - 1)
+    affiliate = django_filters.NumberFilter(field_name="affiliate_id", min_value=1, max_value=2**63 - 1)
     source = django_filters.ChoiceFilter(choices=Conversion.Source.choices)
     order_id = django_filters.CharFilter(field_name="order_id")
     occurred_from = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
