@@ -178,3 +178,16 @@ def test_huge_filter_ids_are_400(tenant, staff_api):
     for path in ("/api/v1/claims/?program=99999999999999999999999", "/api/v1/conversions/?affiliate=-1"):
         response = staff_api.get(path)
         assert response.status_code == 400, path
+
+
+def test_reconcile_emits_approved_events_when_someone_listens(tenant):
+    from webhooks.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(network=tenant.network, owner_kind="merchant",
+                                              owner_id=tenant.merchant.pk, url="https://hooks.example.com/in",
+                                              event_types=["conversion.approved"], secret="whsec_dGVzdA==")
+    conversions = backlog(tenant, 2)
+    reconcile.reconcile(now=timezone.now())
+    keys = set(OutboxEvent.objects.filter(event_type="conversion.approved").values_list("idempotency_key", flat=True))
+    assert keys == {f"conversion:{c.pk}:approved" for c in conversions}
+    assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == 2
