@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -235,6 +237,33 @@ def _bind_customer(*, program: Program, attribution: Attribution, customer_ref: 
     return customer
 
 
+def _month_start(program: Program, occurred_at: datetime) -> datetime:
+    """Midnight of the first day of occurred_at's calendar month in the network's time zone."""
+    network = program.network  # loaded with the program by the callers that care about queries
+    try:
+        zone = ZoneInfo(network.time_zone or "UTC")
+    except (ValueError, ZoneInfoNotFoundError):
+        zone = ZoneInfo("UTC")
+    local = occurred_at.astimezone(zone)
+    return datetime(local.year, local.month, 1, tzinfo=zone)
+
+
+def month_counts(*, program: Program, affiliate_id: int, action: str, occurred_at: datetime) -> tuple[int, int]:
+    """(approved, counted) conversions of this affiliate, program and action in occurred_at's calendar month
+    (network time zone), before occurred_at, in one aggregate query.
+
+    `approved` (approved or paid) drives the rule's tiers; `counted` (everything but rejected and reversed,
+    which earn nothing) drives the monthly cap.
+    """
+    totals = Conversion.objects.for_network(program.network_id).filter(
+        program=program, affiliate_id=affiliate_id, action=action,
+        occurred_at__gte=_month_start(program, occurred_at), occurred_at__lt=occurred_at,
+    ).aggregate(
+        approved=Count("pk", filter=Q(status__in=[Conversion.Status.APPROVED, Conversion.Status.PAID])),
+        counted=Count("pk", filter=~Q(status__in=[Conversion.Status.REJECTED, Conversion.Status.REVERSED])))
+    return int(totals["approved"] or 0), int(totals["counted"] or 0)
+
+
 def record_conversion(*, program: Program, order_id: Any, amount: Any, currency: Any, source: str,
                       action: Any = "sale", occurred_at: datetime | str | None = None, now: datetime | None = None,
                       click_id: Any = "", coupon: Any = "", customer_id: Any = "", cookie_click_id: Any = "",
@@ -258,7 +287,8 @@ def record_conversion(*, program: Program, order_id: Any, amount: Any, currency:
     customer_id = _clean_text("customer_id", customer_id, 128)
     cookie_click_id = _clean_text("cookie_click_id", cookie_click_id, 64)
     customer_email = _clean_text("customer_email", customer_email, 254)
-    if not CommissionRule.objects.for_network(program.network_id).filter(program=program, action=action).exists():
+    rule = CommissionRule.objects.for_network(program.network_id).filter(program=program, action=action).first()
+    if rule is None:
         raise ValidationError({"action": [f"The program pays no commission for the action {action!r}."]})
 
     existing = Conversion.objects.for_network(program.network_id).filter(program=program, order_id=order_id).first()
@@ -272,9 +302,14 @@ def record_conversion(*, program: Program, order_id: Any, amount: Any, currency:
     if attribution.affiliate_id is not None:
         terms_version = (attribution.enrollment.accepted_terms_version if attribution.enrollment else None) \
             or program.terms_version
+        approved_count, counted = 0, 0
+        if rule.tiers or rule.monthly_cap_per_affiliate is not None:  # only tiers and caps need the month's counts
+            approved_count, counted = month_counts(program=program, affiliate_id=attribution.affiliate_id,
+                                                   action=action, occurred_at=occurred)
         quote = commissions.compute_commission(
             program=program, affiliate_id=attribution.affiliate_id, action=action, sale_amount_minor=amount_minor,
-            currency=currency, occurred_at=occurred, recurring_index=recurring_index)
+            currency=currency, occurred_at=occurred, recurring_index=recurring_index,
+            approved_count_this_month=approved_count, conversions_this_month=counted, rule=rule)
         commission_minor, rule_id, explanation = quote.amount_minor, quote.rule_id, dict(quote.explanation)
         explanation["terms_version"] = terms_version
     explanation["attribution"] = {"method": attribution.method, "notes": attribution.notes,
