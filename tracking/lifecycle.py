@@ -131,7 +131,8 @@ def emit_conversion_event(*, network: Network, conversion: Conversion, event_typ
 def approve_conversion(*, network: Network | int, conversion_id: int, actor: Any = None, reason: str = "",
                        reason_code: str = "", now: datetime | None = None,
                        allow_from: frozenset[str] | None = None) -> Conversion:
-    """Approve a pending conversion and post its commission and fee; approving it again changes nothing."""
+    """Approve a pending (or held: released first) conversion and post its commission and fee; approving it
+    again changes nothing."""
     network, now = _network(network), now or timezone.now()
     reason_code = clean_reason_code(reason_code)
     with transaction.atomic():
@@ -140,6 +141,10 @@ def approve_conversion(*, network: Network | int, conversion_id: int, actor: Any
             return conversion
         if conversion.affiliate_id is None:
             raise ValidationError({"status": ["An unattributed conversion credits no one and cannot be approved."]})
+        if conversion.status == Status.HOLD and allow_from is None:
+            # A reviewer approving a held conversion releases it first: two events, the map stays as it is.
+            _move(conversion, Status.PENDING, actor=actor, reason="released by the approval", reason_code="",
+                  now=now)
         merchant = conversion.merchant
         fee_minor = fees.network_fee(network=network, merchant=merchant, commission_minor=conversion.commission_minor,
                                      sale_amount_minor=conversion.amount_minor, currency=conversion.currency)

@@ -221,3 +221,12 @@ def test_payout_settled_hook_marks_conversions_paid(tenant):
     conversion.refresh_from_db()
     assert (conversion.status, conversion.payout_ref) == ("paid", "PO-7")
     assert ConversionEvent.objects.filter(conversion=conversion, to_status="paid").count() == 1
+
+
+def test_approving_a_held_conversion_releases_it_first(tenant):
+    conversion = conversion_for(tenant, order_id="HA-1")
+    lifecycle.hold_conversion(network=tenant.network, conversion_id=conversion.pk, reason_code="fraud")
+    lifecycle.approve_conversion(network=tenant.network, conversion_id=conversion.pk, actor=tenant.merchant_user)
+    assert list(ConversionEvent.objects.filter(conversion=conversion, kind="transition")
+                .values_list("from_status", "to_status")) == [("pending", "hold"), ("hold", "pending"),
+                                                               ("pending", "approved")]
