@@ -108,7 +108,9 @@ def _clean_text(name: str, value: Any, max_length: int) -> str:
 
 
 def _click_for(program: Program, click_id: str) -> Click | None:
-    return Click.objects.for_network(program.network_id).filter(program=program, click_id=click_id).first()
+    # The link's enrollment comes along: attribution needs it, and one query beats three.
+    return (Click.objects.for_network(program.network_id).select_related("link__enrollment")
+            .filter(program=program, click_id=click_id).first())
 
 
 def _apply_attribution_model(program: Program, click: Click, occurred_at: datetime) -> tuple[Click, str]:
@@ -120,7 +122,8 @@ def _apply_attribution_model(program: Program, click: Click, occurred_at: dateti
         program=program, visitor_hash=click.visitor_hash, is_attributable=True,
         created_at__gte=occurred_at - window, created_at__lte=occurred_at)
     first_click = program.attribution == Program.Attribution.FIRST_CLICK
-    chosen = same_visitor.order_by("created_at" if first_click else "-created_at").first()
+    chosen = same_visitor.select_related("link__enrollment").order_by(
+        "created_at" if first_click else "-created_at").first()
     if chosen is None or chosen.pk == click.pk:
         return click, ""
     model = "first" if first_click else "last"
@@ -152,6 +155,18 @@ def _coupon_affiliate(program: Program, coupon: str) -> int | None:
              .filter(program=program, code__iexact=coupon, is_active=True).values_list("affiliate_id", flat=True)
              .first())
     return found
+
+
+def _enrollment_of_click(program: Program, attribution: Attribution) -> Enrollment | None:
+    """The crediting click's enrollment, loaded with the click (None when it must be queried)."""
+    click = attribution.click
+    if click is None or attribution.method not in (Conversion.Attribution.CLICK_ID, Conversion.Attribution.COOKIE):
+        return None
+    link = click._state.fields_cache.get("link")
+    enrollment = link._state.fields_cache.get("enrollment") if link is not None else None
+    if enrollment is None or (enrollment.program_id, enrollment.affiliate_id) != (program.pk, attribution.affiliate_id):
+        return None
+    return enrollment
 
 
 def attribute_conversion(*, program: Program, occurred_at: datetime, click_id: str = "", coupon: str = "",
@@ -188,8 +203,10 @@ def attribute_conversion(*, program: Program, occurred_at: datetime, click_id: s
         if not attribution.notes:
             attribution.notes.append("no click id, coupon, bound customer or cookie")
         return attribution
-    enrollment = Enrollment.objects.for_network(program.network_id).filter(
-        program=program, affiliate_id=attribution.affiliate_id).first()
+    enrollment = _enrollment_of_click(program, attribution)
+    if enrollment is None:
+        enrollment = Enrollment.objects.for_network(program.network_id).filter(
+            program=program, affiliate_id=attribution.affiliate_id).first()
     if enrollment is None or enrollment.status != Enrollment.Status.APPROVED:
         attribution.notes.append("the affiliate's enrollment in the program is not approved")
         attribution.method, attribution.affiliate_id = Conversion.Attribution.NONE, None
@@ -291,10 +308,8 @@ def record_conversion(*, program: Program, order_id: Any, amount: Any, currency:
     if rule is None:
         raise ValidationError({"action": [f"The program pays no commission for the action {action!r}."]})
 
-    existing = Conversion.objects.for_network(program.network_id).filter(program=program, order_id=order_id).first()
-    if existing is not None:
-        return existing, False
-
+    # No look-up of an existing (program, order id) first: the unique constraint is the idempotency
+    # guarantee, and a replay lands in the IntegrityError branch below (one query less for every new order).
     attribution = attribute_conversion(program=program, occurred_at=occurred, click_id=click_id, coupon=coupon,
                                        customer_id=customer_id, cookie_click_id=cookie_click_id)
     terms_version = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import timezone
@@ -22,6 +23,9 @@ from rest_framework.request import Request
 from network import services
 from network.env import env_int
 from network.models import ApiKey
+
+if TYPE_CHECKING:
+    from network.actors import Actor
 
 # last_used_at is refreshed at most this often, so a busy key does not write on every request.
 LAST_USED_RESOLUTION_SECONDS = 60
@@ -43,6 +47,21 @@ def forget_verified_keys() -> None:
     """Drop every cached verification of this process (tests; after a revocation to take effect at once here)."""
     with _verified_lock:
         _verified.clear()
+
+
+def cached_actor(api_key: ApiKey) -> Actor | None:
+    """The actor resolved earlier for this verified key instance (None when not resolved yet).
+
+    The actor rides on the cached ApiKey instance, so it lives exactly as long as the key's cache entry
+    (API_KEY_CACHE_SECONDS): a removed membership stops the key within the same TTL as a revocation.
+    With the cache off every request verifies a fresh instance, so nothing is remembered.
+    """
+    return getattr(api_key, "_resolved_actor", None)
+
+
+def remember_actor(api_key: ApiKey, actor: Actor) -> None:
+    """Keep the actor a key resolved to with the key's cached verification (see cached_actor)."""
+    api_key._resolved_actor = actor  # type: ignore[attr-defined]
 
 
 def _verify(token: str) -> ApiKey | None:

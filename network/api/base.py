@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from network import actors, tenancy
 from network.actors import Actor
+from network.api import authentication
 from network.models import ApiKey, Network
 from network.scoping import scope_for_actor
 
@@ -20,9 +21,13 @@ from network.scoping import scope_for_actor
 def resolve_api_actor(request: Request, *, preferred_kind: str | None = None) -> Actor:
     """The actor behind an API request: the key's, or for a browser session the user's role in the host's network."""
     if isinstance(request.auth, ApiKey):
-        actor = actors.actor_for_api_key(request.auth)
+        # Resolved once per cached key verification (same TTL), not on every request of a busy integration.
+        actor = authentication.cached_actor(request.auth)
         if actor is None:
-            raise exceptions.AuthenticationFailed("The API key's user no longer holds its role.")
+            actor = actors.actor_for_api_key(request.auth)
+            if actor is None:
+                raise exceptions.AuthenticationFailed("The API key's user no longer holds its role.")
+            authentication.remember_actor(request.auth, actor)
         return actor
     user = request.user
     if not user or not user.is_authenticated:
