@@ -196,6 +196,8 @@ class Conversion(NetworkOwned):
             models.Index(fields=["network", "merchant", "occurred_at"]),
             models.Index(fields=["network", "affiliate", "occurred_at"]),
             models.Index(fields=["network", "status", "lock_until"]),
+            # The rollup refresh reads conversions whose updated_at moved past its watermark.
+            models.Index(fields=["updated_at"], name="conversion_updated_at_idx"),
         ]
 
     def __str__(self) -> str:
