@@ -23,9 +23,9 @@ from django.utils.dateparse import parse_datetime
 from affiliates import models as affiliate_models
 from affiliates.models import AffiliateMembership, Enrollment
 from merchants import commissions
-from merchants.models import CommissionRule, Program, ProgramTerms
+from merchants.models import Program, ProgramTerms
 from network import money
-from tracking import clicks, recorder
+from tracking import clicks, program_rules, recorder
 from tracking.models import Click, Conversion, ConversionEvent, Customer, ReversalRequest, StripeIntegration
 
 logger = logging.getLogger("tracking")
@@ -304,7 +304,7 @@ def record_conversion(*, program: Program, order_id: Any, amount: Any, currency:
     customer_id = _clean_text("customer_id", customer_id, 128)
     cookie_click_id = _clean_text("cookie_click_id", cookie_click_id, 64)
     customer_email = _clean_text("customer_email", customer_email, 254)
-    rule = CommissionRule.objects.for_network(program.network_id).filter(program=program, action=action).first()
+    rule = program_rules.rule_for(program, action)  # cached per program version: no query when warm
     if rule is None:
         raise ValidationError({"action": [f"The program pays no commission for the action {action!r}."]})
 
