@@ -98,6 +98,8 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_url("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}", schemes=("sqlite", "postgres", "postgresql")),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        # A persistent connection that broke (server restart, failover) is replaced, not reused.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

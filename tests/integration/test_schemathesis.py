@@ -6,7 +6,9 @@ and every GET operation is fuzzed with generated path and query parameters.
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -29,7 +31,15 @@ def staff_key(tenant) -> str:
 @pytest.fixture
 def api_schema(db, settings):
     settings.API_RATE_LIMIT_PER_MINUTE = 0  # the fuzzer sends far more than a minute's quota
-    return schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application())
+    # Like Django's test client: the WSGI calls must not close the connection that holds the test's
+    # transaction (close_old_connections closes it on PostgreSQL, where autocommit is off inside a test).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application())
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 # Schema mismatches found by this test in other apps' endpoints, with their owners; each is a bug to fix
