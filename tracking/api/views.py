@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from merchants.models import Program
 from network.actors import MERCHANT, STAFF
 from network.api.base import NetworkScopedViewSet
+from network.api.filters import UtcIsoDateTimeFilter
 from tracking import services
 from tracking.api import serializers
 from tracking.api.lifecycle import ConversionLifecycleActions
@@ -24,8 +25,8 @@ class ConversionFilter(django_filters.FilterSet):
     affiliate = django_filters.NumberFilter(field_name="affiliate_id", min_value=1, max_value=2**63 - 1)
     source = django_filters.ChoiceFilter(choices=Conversion.Source.choices)
     order_id = django_filters.CharFilter(field_name="order_id")
-    occurred_from = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_to = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_from = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_to = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
     # Day-granular aliases (the contract's `from`/`to`), inclusive of both days.
     date_from = django_filters.DateFilter(field_name="occurred_at", lookup_expr="date__gte", label="from")
     date_to = django_filters.DateFilter(field_name="occurred_at", lookup_expr="date__lte", label="to")
