@@ -66,15 +66,12 @@ def shop() -> Iterator[Shop]:
 
 
 @pytest.fixture(scope="session")
-def shop_browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=chromium_path(),
-            args=[*CHROMIUM_FLAGS, "--host-resolver-rules=MAP shop.test 127.0.0.1"])
-        yield instance
-        instance.close()
+def shop_browser(browser: object) -> Iterator[object]:
+    # A second Chromium from the same Playwright (a second sync_playwright() in one thread is refused).
+    instance = browser.browser_type.launch(  # type: ignore[attr-defined]
+        executable_path=chromium_path(), args=[*CHROMIUM_FLAGS, "--host-resolver-rules=MAP shop.test 127.0.0.1"])
+    yield instance
+    instance.close()
 
 
 def wait_for(predicate, seconds: float = 15.0) -> None:
