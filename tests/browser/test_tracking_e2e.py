@@ -118,6 +118,7 @@ def test_click_land_order_and_see_it_pending_in_the_portal(shop_browser, shop, l
         assert row.count() == 1
         assert "spring · e2e" in row.inner_text()
         assert "Pending" in row.inner_text()
+        assert "8.00 USD" in row.inner_text()  # major units, never "800 USD"
         row.locator("summary").first.click()
         explanation = row.locator("details pre").first.inner_text()
         assert '"source": "program_rule"' in explanation or '"source":"program_rule"' in explanation
