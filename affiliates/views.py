@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from django import forms as django_forms
@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.template.loader import select_template
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -478,12 +479,49 @@ class MerchantChoicesMixin:
         return list(affiliates.order_by("name").values_list("pk", "name"))
 
 
-class MerchantCouponsView(MerchantChoicesMixin, MerchantView, TemplateView):
+class MerchantAssignmentPage(MerchantChoicesMixin):
+    """A merchant page listing rows with one form whose valid submission calls one service."""
+
+    rows_name: ClassVar[str]
+    success_message: ClassVar[Any]
+    success_url_name: ClassVar[str]
+
+    def form(self, data: Any = None) -> Any:
+        raise NotImplementedError
+
+    def submit(self, data: dict[str, Any]) -> None:
+        """Call the service for a valid form; a ValidationError lands on the form's fields."""
+        raise NotImplementedError
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)  # type: ignore[misc]
+        context.update({"merchant_base": merchant_base(), self.rows_name: list(self.get_queryset()[:500]),  # type: ignore[attr-defined]
+                        "form": kwargs.get("form") or self.form()})
+        return context
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        refuse_analysts(self.actor)
+        form = self.form(request.POST)
+        if form.is_valid():
+            try:
+                self.submit(form.cleaned_data)
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, self.success_message)
+                return HttpResponseRedirect(reverse(self.success_url_name))
+        return self.render_to_response(self.get_context_data(form=form), status=400)  # type: ignore[attr-defined]
+
+
+class MerchantCouponsView(MerchantAssignmentPage, MerchantView, TemplateView):
     """Coupons of the merchant's programs and the form to assign one."""
 
     template_name = "merchant/enrollments/coupons.html"
     model = Coupon
     merchant_field = "program__merchant_id"
+    rows_name = "coupons"
+    success_message = gettext_lazy("Coupon assigned.")
+    success_url_name = "merchant-coupons"
 
     def scoped_queryset(self) -> QuerySet:
         return Coupon.objects.select_related("program", "affiliate").order_by("program__name", "code")
@@ -492,35 +530,21 @@ class MerchantCouponsView(MerchantChoicesMixin, MerchantView, TemplateView):
         return forms.CouponForm(data, programs=self.program_choices(),
                                 affiliates=self.affiliate_choices(approved_only=True))
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.update({"merchant_base": merchant_base(), "coupons": list(self.get_queryset()[:500]),
-                        "form": kwargs.get("form") or self.form()})
-        return context
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        refuse_analysts(self.actor)
-        form = self.form(request.POST)
-        if form.is_valid():
-            try:
-                data = form.cleaned_data
-                services.create_coupon(network=self.network, merchant_id=self.actor.merchant_id,
-                                       program_id=data["program"], affiliate_id=data["affiliate"],
-                                       code=data["code"], actor=request.user)
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(request, _("Coupon assigned."))
-                return HttpResponseRedirect(reverse("merchant-coupons"))
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+    def submit(self, data: dict[str, Any]) -> None:
+        services.create_coupon(network=self.network, merchant_id=self.actor.merchant_id,
+                               program_id=data["program"], affiliate_id=data["affiliate"],
+                               code=data["code"], actor=self.request.user)
 
 
-class MerchantProgramInvitationsView(MerchantChoicesMixin, MerchantView, TemplateView):
+class MerchantProgramInvitationsView(MerchantAssignmentPage, MerchantView, TemplateView):
     """Invite affiliates to the merchant's (private) programs."""
 
     template_name = "merchant/enrollments/invitations.html"
     model = ProgramInvitation
     merchant_field = "program__merchant_id"
+    rows_name = "invitations"
+    success_message = gettext_lazy("Affiliate invited.")
+    success_url_name = "merchant-program-invitations"
 
     def scoped_queryset(self) -> QuerySet:
         return ProgramInvitation.objects.select_related("program", "affiliate").order_by("-created_at", "-pk")
@@ -529,27 +553,10 @@ class MerchantProgramInvitationsView(MerchantChoicesMixin, MerchantView, Templat
         return forms.ProgramInviteForm(data, programs=self.program_choices(),
                                        affiliates=self.affiliate_choices(approved_only=False))
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.update({"merchant_base": merchant_base(), "invitations": list(self.get_queryset()[:500]),
-                        "form": kwargs.get("form") or self.form()})
-        return context
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        refuse_analysts(self.actor)
-        form = self.form(request.POST)
-        if form.is_valid():
-            try:
-                data = form.cleaned_data
-                services.invite_affiliate_to_program(network=self.network, merchant_id=self.actor.merchant_id,
-                                                     program_id=data["program"], affiliate_id=data["affiliate"],
-                                                     actor=request.user)
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(request, _("Affiliate invited."))
-                return HttpResponseRedirect(reverse("merchant-program-invitations"))
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+    def submit(self, data: dict[str, Any]) -> None:
+        services.invite_affiliate_to_program(network=self.network, merchant_id=self.actor.merchant_id,
+                                             program_id=data["program"], affiliate_id=data["affiliate"],
+                                             actor=self.request.user)
 
 
 # --- console -------------------------------------------------------------------------------------------
