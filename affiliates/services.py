@@ -195,6 +195,19 @@ def _event(enrollment: Enrollment, *, action: str, from_status: str, actor: Abst
         actor=_user_or_none(actor))
 
 
+def _emit_enrollment_event(enrollment: Enrollment, event_type: str) -> None:
+    """An outbound webhook for the merchant, the affiliate and staff, in the caller's transaction."""
+    from webhooks import outbox
+
+    stamp = (enrollment.decided_at or enrollment.applied_at).isoformat()
+    outbox.emit(network=enrollment.network, event_type=event_type,
+                payload={"id": enrollment.pk, "program": enrollment.program_id, "affiliate": enrollment.affiliate_id,
+                         "status": enrollment.status, "accepted_terms_version": enrollment.accepted_terms_version,
+                         "reason": enrollment.decision_reason},
+                merchant_id=enrollment.program.merchant_id, affiliate_id=enrollment.affiliate_id,
+                idempotency_key=f"enrollment:{enrollment.pk}:{event_type}:{stamp}")
+
+
 def _ensure_default_link(enrollment: Enrollment) -> None:
     if not TrackingLink.objects.filter(enrollment=enrollment).exists():
         TrackingLink.objects.create(network_id=enrollment.network_id, enrollment=enrollment,
@@ -248,7 +261,9 @@ def apply_to_program(*, network: Network, affiliate_id: int, program_id: int, me
         return Enrollment.objects.get(program=program, affiliate=affiliate), False
     _event(enrollment, action=EnrollmentEvent.Action.APPLIED if created else EnrollmentEvent.Action.REAPPLIED,
            from_status=previous, actor=actor)
+    _emit_enrollment_event(enrollment, "enrollment.created")
     if auto:
+        _emit_enrollment_event(enrollment, "enrollment.approved")
         if previous:
             _event(enrollment, action=EnrollmentEvent.Action.APPROVED, from_status=Enrollment.Status.PENDING,
                    actor=None, reason="Automatic approval")
@@ -288,6 +303,7 @@ def transition_enrollment(*, network: Network, enrollment_id: int, to_status: st
     _event(enrollment, action=action, from_status=previous, actor=actor, reason=reason)
     if to_status == Enrollment.Status.APPROVED:
         _ensure_default_link(enrollment)
+        _emit_enrollment_event(enrollment, "enrollment.approved")
     _bump_program_cache(enrollment.program_id)
     _mail_after_commit(
         f"{enrollment.program.name}: your application is {enrollment.get_status_display().lower()}",

@@ -527,6 +527,20 @@ def _post_for(payout: Payout, to_status: str) -> None:
                 description=f"Payout {payout.reference} {suffix}",
                 lines=builder(network=network, affiliate=payout.affiliate_id, amount_minor=payout.amount_minor,
                               currency=payout.currency))
+    if to_status in (Status.PAID, Status.FAILED, Status.RETURNED):
+        _emit_payout_event(payout, "payout.paid" if to_status == Status.PAID else "payout.failed", suffix)
+
+
+def _emit_payout_event(payout: Payout, event_type: str, suffix: str) -> None:
+    """An outbound webhook for the affiliate and staff, in the transaction of the outcome (once per outcome)."""
+    from webhooks import outbox
+
+    outbox.emit(network=payout.network, event_type=event_type,
+                payload={"id": payout.pk, "affiliate": payout.affiliate_id, "batch": payout.batch_id,
+                         "amount": money.to_major(payout.amount_minor, payout.currency), "currency": payout.currency,
+                         "method": payout.method, "status": payout.status,
+                         "failure_reason": payout.failure_reason},
+                affiliate_id=payout.affiliate_id, idempotency_key=f"{payout.reference}:{suffix}:event")
 
 
 def _complete_batch_if_done(batch_id: int) -> None:
