@@ -28,7 +28,9 @@ def load(context: dict[str, Any]) -> None:
     network = context.get("network")
     if network is None:
         return
-    merchants = context.get("merchants") or list(Merchant.objects.for_network(network).order_by("name"))
+    # The merchants and affiliates apps put dicts (short name → row) into the context.
+    merchants = list((context.get("merchants") or {}).values()) or list(
+        Merchant.objects.for_network(network).order_by("name"))
     for merchant in merchants:
         currencies = sorted(set(Program.objects.for_network(network).filter(merchant=merchant)
                                 .values_list("currency", flat=True))) or [network.default_currency]
@@ -48,7 +50,8 @@ def load_payouts(context: dict[str, Any]) -> None:
     network = context.get("network")
     if network is None:
         return
-    affiliates = context.get("affiliates") or list(Affiliate.objects.for_network(network).order_by("name"))
+    affiliates = list((context.get("affiliates") or {}).values()) or list(
+        Affiliate.objects.for_network(network).order_by("name"))
     for index, affiliate in enumerate(affiliates):
         if PayoutProfile.objects.for_network(network).filter(affiliate=affiliate).exists():
             continue  # keep what the affiliate changed in the portal
