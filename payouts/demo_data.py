@@ -24,13 +24,18 @@ DEMO_METHODS = [
 HISTORY_PERIOD_MONTHS_AGO = 2
 
 
+def _rows(given: Any) -> list[Any]:
+    """The merchants and affiliates apps put dicts (short name → row) into the context; tests pass lists."""
+    if isinstance(given, dict):
+        return list(given.values())
+    return list(given or [])
+
+
 def load(context: dict[str, Any]) -> None:
     network = context.get("network")
     if network is None:
         return
-    # The merchants and affiliates apps put dicts (short name → row) into the context.
-    merchants = list((context.get("merchants") or {}).values()) or list(
-        Merchant.objects.for_network(network).order_by("name"))
+    merchants = _rows(context.get("merchants")) or list(Merchant.objects.for_network(network).order_by("name"))
     for merchant in merchants:
         currencies = sorted(set(Program.objects.for_network(network).filter(merchant=merchant)
                                 .values_list("currency", flat=True))) or [network.default_currency]
@@ -50,8 +55,7 @@ def load_payouts(context: dict[str, Any]) -> None:
     network = context.get("network")
     if network is None:
         return
-    affiliates = list((context.get("affiliates") or {}).values()) or list(
-        Affiliate.objects.for_network(network).order_by("name"))
+    affiliates = _rows(context.get("affiliates")) or list(Affiliate.objects.for_network(network).order_by("name"))
     for index, affiliate in enumerate(affiliates):
         if PayoutProfile.objects.for_network(network).filter(affiliate=affiliate).exists():
             continue  # keep what the affiliate changed in the portal
